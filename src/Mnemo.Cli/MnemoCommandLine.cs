@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Mnemo.Cli.Commands;
+
+namespace Mnemo.Cli;
+
+/// <summary>The <c>mnemo</c> command tree.</summary>
+internal static class MnemoCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Mnemo: long-term memory and context retention for AI agents");
+        root.Options.Add(CommonOptions.DataDir);
+        root.Options.Add(CommonOptions.Json);
+        root.Options.Add(CommonOptions.Verbose);
+        root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        return root;
+    }
+
+    /// <summary>Runs a command body, mapping failures to exit codes and clear messages on stderr.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<CliContext, Task<int>> body)
+    {
+        using var context = new CliContext(parse);
+        try
+        {
+            return await body(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("mnemo: cancelled").ConfigureAwait(false);
+            return ExitCodes.SystemError;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            await Console.Error.WriteLineAsync($"mnemo: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.UserError;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await Console.Error.WriteLineAsync($"mnemo: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.SystemError;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Mnemo.Cli;
+
+return await MnemoCommandLine.Build().Parse(args).InvokeAsync().ConfigureAwait(false);

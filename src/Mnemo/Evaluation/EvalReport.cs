@@ -1,0 +1,12 @@
+namespace Mnemo.Evaluation;
+
+/// <summary>The result of <c>mnemo eval</c>; serialized as the JSON contract in DESIGN.md.</summary>
+public sealed record EvalReport(
+    string Dataset,
+    int Questions,
+    IReadOnlyDictionary<string, double> Recall,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> ByCategory,
+    IReadOnlyDictionary<string, int> CategoryQuestions,
+    double IngestSeconds,
+    double QueryP50Ms,
+    double QueryP95Ms);

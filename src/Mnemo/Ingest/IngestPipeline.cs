@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Mnemo.Domain;
+using Mnemo.Indexing;
+using Mnemo.Readers;
+using Mnemo.Storage;
+
+namespace Mnemo.Ingest;
+
+/// <summary>
+/// Turns read items into stored memories: chunk, skip what is already stored unchanged, embed
+/// only what the cache lacks, write each batch (rows, FTS, audit, cursor) in one transaction,
+/// then update the vector index. Re-running on the same input adds nothing.
+/// </summary>
+internal sealed partial class IngestPipeline(
+    SqliteMemoryStore store,
+    VectorIndexManager index,
+    IEmbeddingGenerator<string, Embedding<float>> embedder,
+    string modelId,
+    ChunkingOptions chunking,
+    int batchSize,
+    ILogger logger)
+{
+    public const int MaxReportedIssues = 100;
+    private const string Actor = "ingest";
+
+    public async Task<IngestSummary> IngestAsync(string source, string format, IAsyncEnumerable<ReadItem> items, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var buffer = new List<Turn>(batchSize);
+        var previous = new Dictionary<(string, string), string?>();
+        var issues = new List<ReadIssue>();
+        string? checkpoint = null;
+        var counts = new Counts();
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            switch (item)
+            {
+                case TurnRead turn:
+                    buffer.Add(turn.Turn);
+                    counts.Turns++;
+                    break;
+                case IssueRead issue:
+                    counts.Skipped++;
+                    if (issues.Count < MaxReportedIssues)
+                    {
+                        issues.Add(issue.Issue);
+                    }
+
+                    LogSkipped(logger, issue.Issue.Source, issue.Issue.Line, issue.Issue.Message);
+                    break;
+                case CheckpointRead read:
+                    checkpoint = read.Cursor;
+                    if (buffer.Count >= batchSize)
+                    {
+                        await FlushAsync(buffer, new SourceCursor(source, format, checkpoint), previous, counts, cancellationToken).ConfigureAwait(false);
+                        progress?.Report(new IngestProgress(source, counts.Turns, counts.Added));
+                    }
+
+                    break;
+            }
+        }
+
+        if (buffer.Count > 0 || checkpoint is not null)
+        {
+            await FlushAsync(buffer, checkpoint is null ? null : new SourceCursor(source, format, checkpoint), previous, counts, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress?.Report(new IngestProgress(source, counts.Turns, counts.Added));
+        return new IngestSummary
+        {
+            Sources = 1,
+            TurnsRead = counts.Turns,
+            Added = counts.Added,
+            Updated = counts.Updated,
+            Unchanged = counts.Unchanged,
+            Embedded = counts.Embedded,
+            Skipped = counts.Skipped,
+            Issues = issues,
+            Elapsed = clock.Elapsed,
+        };
+    }
+
+    private async Task FlushAsync(List<Turn> turns, SourceCursor? cursor, Dictionary<(string, string), string?> previous, Counts counts, CancellationToken cancellationToken)
+    {
+        var drafts = new List<(NewMemory Memory, string EmbeddingText)>();
+        foreach (var turn in turns)
+        {
+            var sessionKey = (turn.Agent, turn.Session);
+            if (!previous.TryGetValue(sessionKey, out var before))
+            {
+                before = await store.GetPrecedingTextAsync(turn.Agent, turn.Session, turn.Sequence, cancellationToken).ConfigureAwait(false);
+            }
+
+            var pieces = TextChunker.Split(turn.Text, chunking.MaxChunkChars, chunking.OverlapChars);
+            for (var i = 0; i < pieces.Count; i++)
+            {
+                var embeddingText = EmbeddingText(turn, pieces[i], i == 0 ? before : pieces[i - 1]);
+                var memory = new NewMemory(
+                    Hashes.Of(turn.Agent, turn.Session, turn.EntryId, i.ToString(CultureInfo.InvariantCulture)),
+                    turn.Agent, turn.Session, turn.EntryId, turn.ParentId, i, turn.Sequence, turn.Role,
+                    turn.Provenance.Speaker, turn.Provenance.Tool, turn.Provenance.Untrusted, pieces[i], IndexContext(turn),
+                    turn.Timestamp, turn.Source,
+                    Hashes.Of(turn.Role, pieces[i], turn.Provenance.Untrusted ? "untrusted" : "trusted", turn.Provenance.Speaker),
+                    Hashes.Of(modelId, embeddingText));
+                drafts.Add((memory, embeddingText));
+            }
+
+            previous[sessionKey] = turn.Text;
+        }
+
+        turns.Clear();
+        var existing = await store.FindExistingAsync(drafts.Select(d => d.Memory.Key).ToList(), cancellationToken).ConfigureAwait(false);
+        var changed = drafts
+            .Where(d => !existing.TryGetValue(Convert.ToHexString(d.Memory.Key), out var hash) || !hash.AsSpan().SequenceEqual(d.Memory.ContentHash))
+            .ToList();
+        counts.Unchanged += drafts.Count - changed.Count;
+
+        var vectors = await store.GetEmbeddingsAsync(changed.Select(d => d.Memory.EmbeddingHash).ToList(), cancellationToken).ConfigureAwait(false);
+        var missing = changed
+            .Where(d => !vectors.ContainsKey(Convert.ToHexString(d.Memory.EmbeddingHash)))
+            .DistinctBy(d => Convert.ToHexString(d.Memory.EmbeddingHash))
+            .ToList();
+        var fresh = new List<StoredEmbedding>(missing.Count);
+        if (missing.Count > 0)
+        {
+            var generated = await embedder.GenerateAsync(missing.Select(d => d.EmbeddingText).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < missing.Count; i++)
+            {
+                var vector = generated[i].Vector.ToArray();
+                Embeddings.VectorMath.NormalizeInPlace(vector);
+                fresh.Add(new StoredEmbedding(missing[i].Memory.EmbeddingHash, vector));
+                vectors[Convert.ToHexString(missing[i].Memory.EmbeddingHash)] = vector;
+            }
+
+            counts.Embedded += missing.Count;
+        }
+
+        var result = await store.WriteBatchAsync(changed.Select(d => d.Memory).ToList(), fresh, modelId, cursor, Actor, cancellationToken).ConfigureAwait(false);
+        counts.Added += result.Added.Count;
+        counts.Updated += result.Updated.Count;
+        counts.Unchanged += result.Unchanged;
+        var upserts = result.Added.Concat(result.Updated)
+            .Select(r => (r.Id, vectors[Convert.ToHexString(r.EmbeddingHash)]))
+            .ToList();
+        index.Apply(upserts, result.Watermark);
+    }
+
+    /// <summary>
+    /// What gets embedded: the speaker and the words, preceded by the tail of what came just
+    /// before, so that "yes, on Friday" is found by the question it answers.
+    /// </summary>
+    private string EmbeddingText(Turn turn, string piece, string? before)
+    {
+        var own = turn.Provenance.Speaker is { } speaker ? $"{speaker}: {piece}" : piece;
+        if (chunking.ContextChars <= 0 || string.IsNullOrEmpty(before))
+        {
+            return own;
+        }
+
+        var context = before.Length <= chunking.ContextChars ? before : before[^chunking.ContextChars..];
+        return $"{context}\n{own}";
+    }
+
+    /// <summary>Words for the FTS context column: the date spelled out, so "in May 2023" can match.</summary>
+    private static string IndexContext(Turn turn) =>
+        turn.Timestamp is { } ts ? ts.ToString("d MMMM yyyy dddd", CultureInfo.InvariantCulture) : string.Empty;
+
+    private sealed class Counts
+    {
+        public long Turns { get; set; }
+
+        public long Added { get; set; }
+
+        public long Updated { get; set; }
+
+        public long Unchanged { get; set; }
+
+        public long Embedded { get; set; }
+
+        public long Skipped { get; set; }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Skipped unreadable input in {Source} at {Line}: {Problem}")]
+    private static partial void LogSkipped(ILogger logger, string source, long? line, string problem);
+}

@@ -1,0 +1,212 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mnemo.Domain;
+using Mnemo.Embeddings;
+using Mnemo.Indexing;
+using Mnemo.Ingest;
+using Mnemo.Readers;
+using Mnemo.Search;
+using Mnemo.Storage;
+
+namespace Mnemo;
+
+/// <summary>
+/// The memory: store, vector index, embedder, ingest and search behind one object. Open it once
+/// per process; it is safe to search while an ingest runs.
+/// </summary>
+public sealed class MemoryEngine : IAsyncDisposable
+{
+    private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly bool _ownsEmbedder;
+    private readonly IngestPipeline _pipeline;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    private MemoryEngine(MnemoOptions options, SqliteMemoryStore store, VectorIndexManager index, IEmbeddingGenerator<string, Embedding<float>> embedder, bool ownsEmbedder, string modelId, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        Options = options;
+        Store = store;
+        Index = index;
+        _embedder = embedder;
+        _ownsEmbedder = ownsEmbedder;
+        ModelId = modelId;
+        _pipeline = new IngestPipeline(store, index, embedder, modelId, options.Chunking, options.IngestBatchSize, loggerFactory.CreateLogger<IngestPipeline>());
+        Searcher = new HybridSearcher(store, index, embedder, options.Search, time);
+    }
+
+    public MnemoOptions Options { get; }
+
+    public SqliteMemoryStore Store { get; }
+
+    public VectorIndexManager Index { get; }
+
+    public HybridSearcher Searcher { get; }
+
+    public string ModelId { get; }
+
+    /// <summary>Opens the data directory (created 0700), the store and the vector index.</summary>
+    /// <param name="embedder">A shared embedder (the caller keeps ownership); null creates the configured one.</param>
+    public static async Task<MemoryEngine> OpenAsync(
+        MnemoOptions options,
+        IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
+        TimeProvider? time = null,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        time ??= TimeProvider.System;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        DataDirectory.Ensure(options.DataDirectory);
+        var owns = embedder is null;
+        embedder ??= CreateEmbedder(options.Embeddings);
+        var metadata = embedder.GetService<EmbeddingGeneratorMetadata>();
+        var modelId = metadata?.DefaultModelId ?? "unknown";
+        var dimensions = metadata?.DefaultModelDimensions ?? MiniLmEmbeddingGenerator.Dimensions;
+        SqliteMemoryStore? store = null;
+        try
+        {
+            store = await SqliteMemoryStore.OpenAsync(options.DatabasePath, time, cancellationToken).ConfigureAwait(false);
+            await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
+            var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
+            return new MemoryEngine(options, store, index, embedder, owns, modelId, time, loggerFactory);
+        }
+        catch
+        {
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (owns)
+            {
+                embedder.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    public static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(EmbeddingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Provider switch
+        {
+            "minilm" => new MiniLmEmbeddingGenerator(),
+            "openai" => new OpenAiEmbeddingGenerator(
+                options.BaseUrl ?? throw new ArgumentException("Embeddings.BaseUrl is required for the openai provider"),
+                options.Model ?? throw new ArgumentException("Embeddings.Model is required for the openai provider"),
+                options.ApiKey,
+                options.Dimensions),
+            _ => throw new ArgumentException($"unknown embedding provider '{options.Provider}'; use 'minilm' or 'openai'"),
+        };
+    }
+
+    /// <summary>Ingests every source found under the paths. Unreadable input is skipped and reported, never fatal.</summary>
+    public async Task<IngestSummary> IngestAsync(IEnumerable<string> paths, string format = "auto", string? agent = null, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var total = new IngestSummary();
+        foreach (var path in paths)
+        {
+            IReadOnlyList<(string Path, string Format)> sources;
+            try
+            {
+                sources = SourceDiscovery.Discover(path, format);
+            }
+            catch (FileNotFoundException ex)
+            {
+                total = total.Add(new IngestSummary { Skipped = 1, Issues = [new ReadIssue(path, null, ex.Message)] });
+                continue;
+            }
+
+            foreach (var (sourcePath, sourceFormat) in sources)
+            {
+                total = total.Add(await IngestSourceAsync(sourcePath, sourceFormat, agent, progress, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
+        return total;
+    }
+
+    /// <summary>Reads one source from where its cursor stopped.</summary>
+    public async Task<IngestSummary> IngestSourceAsync(string path, string format, string? agent, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
+    {
+        var reader = SourceDiscovery.CreateReader(format);
+        var sourceKey = agent is null ? path : $"{path}#agent={agent}";
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var cursor = await Store.GetCursorAsync(sourceKey, cancellationToken).ConfigureAwait(false);
+            return await _pipeline.IngestAsync(sourceKey, format, reader.ReadAsync(new ReadRequest(path, agent, cursor), cancellationToken), progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new IngestSummary { Sources = 1, Skipped = 1, Issues = [new ReadIssue(path, null, ex.Message)] };
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Ingests turns that are already in memory (benchmarks, datasets, the HTTP API).</summary>
+    public async Task<IngestSummary> IngestTurnsAsync(string sourceKey, string format, IEnumerable<Turn> turns, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(turns);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _pipeline.IngestAsync(sourceKey, format, AsItems(turns), progress: null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default) =>
+        Searcher.SearchAsync(request, cancellationToken);
+
+    /// <summary>Deletes memories for good (text, FTS entry, vector) and records who did it.</summary>
+    public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (forgotten, watermark) = await Store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
+            Index.ApplyRemovals(forgotten, watermark);
+            await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
+            return forgotten;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default) => Store.GetStatsAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        Index.Dispose();
+        await Store.DisposeAsync().ConfigureAwait(false);
+        if (_ownsEmbedder)
+        {
+            _embedder.Dispose();
+        }
+
+        _writeGate.Dispose();
+    }
+
+    private static async IAsyncEnumerable<ReadItem> AsItems(IEnumerable<Turn> turns)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        foreach (var turn in turns)
+        {
+            yield return new TurnRead(turn);
+        }
+
+        yield return new CheckpointRead("complete");
+    }
+}

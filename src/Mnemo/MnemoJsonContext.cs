@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace Mnemo;
+
+/// <summary>Source-generated JSON metadata for the types Mnemo persists or prints.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Dictionary<string, long>))]
+internal sealed partial class MnemoJsonContext : JsonSerializerContext;

@@ -1,0 +1,33 @@
+using Mnemo.Indexing;
+using Mnemo.Ingest;
+using Mnemo.Search;
+
+namespace Mnemo;
+
+/// <summary>Everything the memory engine needs to know; defaults live here and nowhere else.</summary>
+public sealed record MnemoOptions
+{
+    /// <summary>Where the database, index files and logs live (<c>--data-dir</c>, <c>MNEMO_DATA_DIR</c>, default <c>~/.mnemo</c>).</summary>
+    public required string DataDirectory { get; init; }
+
+    public EmbeddingOptions Embeddings { get; init; } = new();
+
+    public VectorIndexOptions Index { get; init; } = new();
+
+    public ChunkingOptions Chunking { get; init; } = new();
+
+    public SearchOptions Search { get; init; } = new();
+
+    /// <summary>Turns per transaction during ingest.</summary>
+    public int IngestBatchSize { get; init; } = 256;
+
+    public string DatabasePath => Path.Combine(DataDirectory, "mnemo.db");
+
+    public string IndexDirectory => Path.Combine(DataDirectory, "index");
+
+    /// <summary>The data directory from the command line, the environment, or the default.</summary>
+    public static string ResolveDataDirectory(string? fromCommandLine) =>
+        Path.GetFullPath(!string.IsNullOrWhiteSpace(fromCommandLine) ? fromCommandLine
+            : Environment.GetEnvironmentVariable("MNEMO_DATA_DIR") is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".mnemo"));
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Mnemo.Domain;
+
+namespace Mnemo.Readers;
+
+/// <summary>
+/// A plain chat log, one JSON object per line:
+/// <c>{"role","content","timestamp","session","agent"}</c> (only role and content are required).
+/// </summary>
+public sealed class ChatJsonlReader : JsonlTurnReader
+{
+    public ChatJsonlReader(int maxLineBytes = JsonlFile.DefaultMaxLineBytes)
+        : base(maxLineBytes)
+    {
+    }
+
+    public override string Format => "chat-jsonl";
+
+    protected override object CreateState(ReadRequest request) => request;
+
+    protected override Turn? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem)
+    {
+        var request = (ReadRequest)state;
+        problem = null;
+        if (entry.ValueKind != JsonValueKind.Object)
+        {
+            problem = "entry is not a JSON object; skipped";
+            return null;
+        }
+
+        var role = JsonValues.String(entry, "role");
+        var content = JsonValues.String(entry, "content");
+        if (string.IsNullOrWhiteSpace(role) || content is null)
+        {
+            problem = "entry needs \"role\" and \"content\" strings; skipped";
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(content))
+        {
+            return null;
+        }
+
+        var agent = request.Agent ?? JsonValues.String(entry, "agent") ?? "default";
+        var session = JsonValues.String(entry, "session") ?? Path.GetFileNameWithoutExtension(request.Path);
+        var entryId = JsonValues.String(entry, "id") ?? FormattableString.Invariant($"L{lineNumber}");
+        return new Turn(agent, session, entryId, null, role, content.Trim(), JsonValues.Timestamp(entry, "timestamp"), request.Path, lineNumber, TurnProvenance.Default);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json;
+using Mnemo.Domain;
+using Mnemo.Text;
+
+namespace Mnemo.Readers;
+
+/// <summary>
+/// Turns one OpenClaw transcript event (the same JSON in the JSONL and the SQLite era) into a turn.
+/// Only <c>message</c> entries carry conversation; everything else (session header, compaction,
+/// model changes, custom entries) is not a memory and yields null without a problem.
+/// </summary>
+internal static class OpenClawEvent
+{
+    public static Turn? Parse(JsonElement entry, string agent, string session, string source, long sequence, out string? problem)
+    {
+        problem = null;
+        if (entry.ValueKind != JsonValueKind.Object)
+        {
+            problem = "entry is not a JSON object; skipped";
+            return null;
+        }
+
+        if (JsonValues.String(entry, "type") != "message")
+        {
+            return null;
+        }
+
+        if (JsonValues.Property(entry, "message") is not { ValueKind: JsonValueKind.Object } message)
+        {
+            problem = "message entry without a message object; skipped";
+            return null;
+        }
+
+        var entryId = JsonValues.String(entry, "id");
+        if (string.IsNullOrEmpty(entryId))
+        {
+            problem = "message entry without an id; skipped";
+            return null;
+        }
+
+        var role = JsonValues.String(message, "role") ?? "unknown";
+        var text = ContentText(JsonValues.Property(message, "content"));
+        var envelope = OpenClawEnvelope.Strip(text);
+        if (envelope.Skip)
+        {
+            // Empty user messages are voice notes or attachments; their words arrive another way.
+            return null;
+        }
+
+        var normalizedRole = role switch
+        {
+            "toolResult" => "tool",
+            _ => role,
+        };
+        var timestamp = JsonValues.Timestamp(entry, "timestamp") ?? JsonValues.Timestamp(message, "timestamp");
+        var provenance = new TurnProvenance(
+            Speaker: null,
+            Tool: normalizedRole == "tool" ? JsonValues.String(message, "toolName") : null,
+            Untrusted: envelope.Untrusted);
+        return new Turn(agent, session, entryId, JsonValues.String(entry, "parentId"), normalizedRole, envelope.Text, timestamp, source, sequence, provenance);
+    }
+
+    /// <summary>The visible text of a message: a plain string, or the text parts of a part array.</summary>
+    private static string ContentText(JsonElement? content)
+    {
+        if (content is not { } value)
+        {
+            return string.Empty;
+        }
+
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            return value.GetString() ?? string.Empty;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            return string.Empty;
+        }
+
+        var builder = new StringBuilder();
+        foreach (var part in value.EnumerateArray())
+        {
+            if (JsonValues.String(part, "type") == "text" && JsonValues.String(part, "text") is { Length: > 0 } partText)
+            {
+                if (builder.Length > 0)
+                {
+                    builder.Append('\n');
+                }
+
+                builder.Append(partText);
+            }
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,9 @@
+namespace Mnemo.Search;
+
+/// <summary>Why a hit ranks where it does: each signal before and after fusion.</summary>
+/// <param name="Vector">Cosine similarity to the query, when the hit was a vector candidate or a scored neighbour.</param>
+/// <param name="Text">BM25 score, when the hit matched the query's words.</param>
+/// <param name="Neighbour">What the hit received from a neighbouring turn's score.</param>
+/// <param name="Recency">The recency bonus.</param>
+/// <param name="Fused">The final score the hits are ordered by.</param>
+public sealed record ScoreExplanation(double? Vector, double? Text, double Neighbour, double Recency, double Fused);

@@ -1,0 +1,78 @@
+namespace Mnemo.Storage;
+
+/// <summary>
+/// The store's schema, as an ordered list of migrations. <c>PRAGMA user_version</c> records how
+/// many have been applied; each runs in its own transaction. Never edit a shipped migration:
+/// append a new one.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<string> All =
+    [
+        // 1: memories, their full-text index, the embedding cache, cursors and the audit log.
+        """
+        CREATE TABLE store_meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE embeddings (
+            hash   BLOB PRIMARY KEY,
+            model  TEXT NOT NULL,
+            dims   INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE memories (
+            id             INTEGER PRIMARY KEY,
+            memory_key     BLOB NOT NULL UNIQUE,
+            agent          TEXT NOT NULL,
+            session        TEXT NOT NULL,
+            entry_id       TEXT NOT NULL,
+            parent_id      TEXT,
+            chunk          INTEGER NOT NULL,
+            seq            INTEGER NOT NULL,
+            role           TEXT NOT NULL,
+            speaker        TEXT,
+            tool           TEXT,
+            untrusted      INTEGER NOT NULL,
+            text           TEXT NOT NULL,
+            ts             INTEGER,
+            source         TEXT NOT NULL,
+            content_hash   BLOB NOT NULL,
+            embedding_hash BLOB NOT NULL REFERENCES embeddings(hash),
+            created_at     INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX ix_memories_session ON memories(agent, session, seq, chunk);
+        CREATE INDEX ix_memories_ts ON memories(ts);
+        CREATE INDEX ix_memories_embedding ON memories(embedding_hash);
+
+        -- Contentless: the text lives once, in memories; deletes are allowed (SQLite >= 3.43).
+        CREATE VIRTUAL TABLE memories_fts USING fts5(
+            body, speaker, context,
+            content = '', contentless_delete = 1,
+            tokenize = 'porter unicode61 remove_diacritics 2');
+
+        CREATE TABLE cursors (
+            source     TEXT PRIMARY KEY,
+            format     TEXT NOT NULL,
+            cursor     TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+
+        -- Append-only record of every mutation: who, what, which id, when. Never the text.
+        CREATE TABLE audit_log (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            at         INTEGER NOT NULL,
+            actor      TEXT NOT NULL,
+            action     TEXT NOT NULL CHECK (action IN ('add', 'update', 'forget')),
+            memory_id  INTEGER NOT NULL,
+            memory_key BLOB
+        ) STRICT;
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        """,
+    ];
+}

@@ -1,0 +1,643 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Mnemo.Domain;
+using Mnemo.Embeddings;
+
+namespace Mnemo.Storage;
+
+/// <summary>
+/// The embedded store: one SQLite database in WAL mode, the source of truth for memories, their
+/// embeddings, the FTS5 index, cursors and the audit log. Every batch is one transaction.
+/// A connection per operation (pooled) lets searches run while an ingest writes.
+/// </summary>
+public sealed class SqliteMemoryStore : IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+
+    private SqliteMemoryStore(string path, TimeProvider time)
+    {
+        DatabasePath = path;
+        _time = time;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string DatabasePath { get; }
+
+    /// <summary>Opens (creating if needed) the database and applies pending migrations.</summary>
+    public static async Task<SqliteMemoryStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(time);
+        var store = new SqliteMemoryStore(Path.GetFullPath(path), time);
+        await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        return store;
+    }
+
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var version = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA user_version", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (version > Migrations.All.Count)
+        {
+            throw new InvalidOperationException($"{DatabasePath} has schema version {version}, newer than this Mnemo ({Migrations.All.Count}); upgrade Mnemo.");
+        }
+
+        for (var i = version; i < Migrations.All.Count; i++)
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations.All[i] + FormattableString.Invariant($"\nPRAGMA user_version = {i + 1};");
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Records the embedding model the store's vectors come from; refuses a different one.</summary>
+    public async Task EnsureEmbeddingModelAsync(string modelId, int dimensions, CancellationToken cancellationToken)
+    {
+        var expected = FormattableString.Invariant($"{modelId}|{dimensions}");
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO store_meta(key, value) VALUES ('embedding_model', $v) ON CONFLICT(key) DO NOTHING; SELECT value FROM store_meta WHERE key = 'embedding_model';";
+        command.Parameters.AddWithValue("$v", expected);
+        var actual = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        if (actual != expected)
+        {
+            throw new InvalidOperationException($"{DatabasePath} holds vectors from embedding model '{actual}', but '{expected}' is configured. Use the same model, or ingest into a new data directory.");
+        }
+    }
+
+    public async Task<string?> GetCursorAsync(string source, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT cursor FROM cursors WHERE source = $s";
+        command.Parameters.AddWithValue("$s", source);
+        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Content hashes of the memories that already exist under these keys (hex key to hash).</summary>
+    internal async Task<Dictionary<string, byte[]>> FindExistingAsync(IReadOnlyCollection<byte[]> keys, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in keys.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT memory_key, content_hash FROM memories WHERE memory_key IN ({Parameters(command, chunk)})";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[Convert.ToHexString((byte[])reader.GetValue(0))] = (byte[])reader.GetValue(1);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Cached embeddings for these hashes (hex hash to vector).</summary>
+    internal async Task<Dictionary<string, float[]>> GetEmbeddingsAsync(IReadOnlyCollection<byte[]> hashes, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in hashes.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT hash, vector FROM embeddings WHERE hash IN ({Parameters(command, chunk)})";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[Convert.ToHexString((byte[])reader.GetValue(0))] = VectorMath.FromBytes((byte[])reader.GetValue(1));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Writes a batch in one transaction: new embeddings, memories (added, or updated when the
+    /// content under a key changed), their FTS rows, an audit event each, and the source cursor.
+    /// </summary>
+    internal async Task<BatchResult> WriteBatchAsync(
+        IReadOnlyList<NewMemory> memories,
+        IReadOnlyList<StoredEmbedding> embeddings,
+        string modelId,
+        SourceCursor? cursor,
+        string actor,
+        CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var added = new List<(long, byte[])>();
+        var updated = new List<(long, byte[])>();
+        var unchanged = 0;
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+
+        await using (var insertEmbedding = Command(connection, transaction, "INSERT OR IGNORE INTO embeddings(hash, model, dims, vector) VALUES ($h, $m, $d, $v)"))
+        {
+            var h = insertEmbedding.Parameters.Add("$h", SqliteType.Blob);
+            insertEmbedding.Parameters.AddWithValue("$m", modelId);
+            var d = insertEmbedding.Parameters.Add("$d", SqliteType.Integer);
+            var v = insertEmbedding.Parameters.Add("$v", SqliteType.Blob);
+            foreach (var embedding in embeddings)
+            {
+                h.Value = embedding.Hash;
+                d.Value = embedding.Vector.Length;
+                v.Value = VectorMath.ToBytes(embedding.Vector);
+                await insertEmbedding.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await using var find = Command(connection, transaction, "SELECT id, content_hash FROM memories WHERE memory_key = $k");
+        var findKey = find.Parameters.Add("$k", SqliteType.Blob);
+        await using var insert = Command(connection, transaction, """
+            INSERT INTO memories(memory_key, agent, session, entry_id, parent_id, chunk, seq, role, speaker, tool, untrusted, text, ts, source, content_hash, embedding_hash, created_at)
+            VALUES ($key, $agent, $session, $entry, $parent, $chunk, $seq, $role, $speaker, $tool, $untrusted, $text, $ts, $source, $content, $embedding, $now)
+            RETURNING id
+            """);
+        await using var update = Command(connection, transaction, """
+            UPDATE memories SET parent_id = $parent, role = $role, speaker = $speaker, tool = $tool, untrusted = $untrusted, text = $text,
+                ts = $ts, source = $source, content_hash = $content, embedding_hash = $embedding
+            WHERE memory_key = $key
+            RETURNING id
+            """);
+        await using var deleteFts = Command(connection, transaction, "DELETE FROM memories_fts WHERE rowid = $id");
+        var deleteFtsId = deleteFts.Parameters.Add("$id", SqliteType.Integer);
+        await using var insertFts = Command(connection, transaction, "INSERT INTO memories_fts(rowid, body, speaker, context) VALUES ($id, $body, $speaker, $context)");
+        var ftsId = insertFts.Parameters.Add("$id", SqliteType.Integer);
+        var ftsBody = insertFts.Parameters.Add("$body", SqliteType.Text);
+        var ftsSpeaker = insertFts.Parameters.Add("$speaker", SqliteType.Text);
+        var ftsContext = insertFts.Parameters.Add("$context", SqliteType.Text);
+        await using var audit = Command(connection, transaction, "INSERT INTO audit_log(at, actor, action, memory_id, memory_key) VALUES ($at, $actor, $action, $id, $key)");
+        audit.Parameters.AddWithValue("$at", now);
+        audit.Parameters.AddWithValue("$actor", actor);
+        var auditAction = audit.Parameters.Add("$action", SqliteType.Text);
+        var auditId = audit.Parameters.Add("$id", SqliteType.Integer);
+        var auditKey = audit.Parameters.Add("$key", SqliteType.Blob);
+
+        foreach (var memory in memories)
+        {
+            findKey.Value = memory.Key;
+            long? existingId = null;
+            byte[]? existingHash = null;
+            await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    existingId = reader.GetInt64(0);
+                    existingHash = (byte[])reader.GetValue(1);
+                }
+            }
+
+            string action;
+            long id;
+            if (existingId is null)
+            {
+                Bind(insert, memory, now);
+                id = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                action = "add";
+                added.Add((id, memory.EmbeddingHash));
+            }
+            else if (!existingHash!.AsSpan().SequenceEqual(memory.ContentHash))
+            {
+                Bind(update, memory, now);
+                id = (long)(await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                deleteFtsId.Value = id;
+                await deleteFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                action = "update";
+                updated.Add((id, memory.EmbeddingHash));
+            }
+            else
+            {
+                unchanged++;
+                continue;
+            }
+
+            ftsId.Value = id;
+            ftsBody.Value = memory.Text;
+            ftsSpeaker.Value = (object?)memory.Speaker ?? DBNull.Value;
+            ftsContext.Value = memory.IndexContext;
+            await insertFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            auditAction.Value = action;
+            auditId.Value = id;
+            auditKey.Value = memory.Key;
+            await audit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (cursor is not null)
+        {
+            await using var saveCursor = Command(connection, transaction, """
+                INSERT INTO cursors(source, format, cursor, updated_at) VALUES ($s, $f, $c, $now)
+                ON CONFLICT(source) DO UPDATE SET format = excluded.format, cursor = excluded.cursor, updated_at = excluded.updated_at
+                """);
+            saveCursor.Parameters.AddWithValue("$s", cursor.Source);
+            saveCursor.Parameters.AddWithValue("$f", cursor.Format);
+            saveCursor.Parameters.AddWithValue("$c", cursor.Cursor);
+            saveCursor.Parameters.AddWithValue("$now", now);
+            await saveCursor.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var last = Command(connection, transaction, "SELECT COALESCE(MAX(id), 0) FROM audit_log"))
+        {
+            var watermark = (long)(await last.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new BatchResult(added, updated, unchanged, watermark);
+        }
+    }
+
+    /// <summary>
+    /// Deletes memories (row, FTS entry, and the embedding if nothing else uses it) and records a
+    /// <c>forget</c> event for each, without the text. Returns the ids that existed.
+    /// </summary>
+    public async Task<(IReadOnlyList<long> Forgotten, long Watermark)> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        var forgotten = new List<long>();
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await using var delete = Command(connection, transaction, "DELETE FROM memories WHERE id = $id RETURNING memory_key, embedding_hash");
+        var deleteId = delete.Parameters.Add("$id", SqliteType.Integer);
+        await using var deleteFts = Command(connection, transaction, "DELETE FROM memories_fts WHERE rowid = $id");
+        var ftsId = deleteFts.Parameters.Add("$id", SqliteType.Integer);
+        await using var deleteEmbedding = Command(connection, transaction, "DELETE FROM embeddings WHERE hash = $h AND NOT EXISTS (SELECT 1 FROM memories WHERE embedding_hash = $h)");
+        var embeddingHash = deleteEmbedding.Parameters.Add("$h", SqliteType.Blob);
+        await using var audit = Command(connection, transaction, "INSERT INTO audit_log(at, actor, action, memory_id, memory_key) VALUES ($at, $actor, 'forget', $id, $key)");
+        audit.Parameters.AddWithValue("$at", now);
+        audit.Parameters.AddWithValue("$actor", actor);
+        var auditId = audit.Parameters.Add("$id", SqliteType.Integer);
+        var auditKey = audit.Parameters.Add("$key", SqliteType.Blob);
+        foreach (var id in ids.Distinct())
+        {
+            deleteId.Value = id;
+            byte[]? key = null;
+            byte[]? hash = null;
+            await using (var reader = await delete.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    key = (byte[])reader.GetValue(0);
+                    hash = (byte[])reader.GetValue(1);
+                }
+            }
+
+            if (key is null)
+            {
+                continue;
+            }
+
+            ftsId.Value = id;
+            await deleteFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            embeddingHash.Value = hash;
+            await deleteEmbedding.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            auditId.Value = id;
+            auditKey.Value = key;
+            await audit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            forgotten.Add(id);
+        }
+
+        await using var last = Command(connection, transaction, "SELECT COALESCE(MAX(id), 0) FROM audit_log");
+        var watermark = (long)(await last.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (forgotten, watermark);
+    }
+
+    /// <summary>BM25 candidates for an FTS5 match expression, best first (score: higher is better).</summary>
+    public async Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(string matchExpression, MemoryFilter filter, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var results = new List<(long, double)>();
+        if (string.IsNullOrWhiteSpace(matchExpression))
+        {
+            return results;
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var where = new StringBuilder();
+        if (!filter.IsEmpty)
+        {
+            where.Append(" AND f.rowid IN (SELECT id FROM memories m WHERE 1 = 1");
+            AppendFilter(command, filter, where, "m");
+            where.Append(')');
+        }
+
+        // Column weights: the words themselves, the speaker's name, the date words.
+        command.CommandText = $"SELECT f.rowid, -bm25(memories_fts, 1.0, 0.5, 0.2) AS score FROM memories_fts f WHERE memories_fts MATCH $q{where} ORDER BY score DESC LIMIT $limit";
+        command.Parameters.AddWithValue("$q", matchExpression);
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            results.Add((reader.GetInt64(0), reader.GetDouble(1)));
+        }
+
+        return results;
+    }
+
+    /// <summary>Ids of the memories that pass a filter (used to restrict vector search).</summary>
+    public async Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var ids = new HashSet<long>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT id FROM memories m WHERE 1 = 1");
+        AppendFilter(command, filter, sql, "m");
+        command.CommandText = sql.ToString();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<Memory>> GetMemoriesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var result = new List<Memory>(ids.Count);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT id, agent, session, entry_id, role, text, ts, source, seq, chunk, untrusted, speaker FROM memories WHERE id IN ({Parameters(command, chunk)})";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(ReadMemory(reader));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>For each memory, the memories just before and after it in its session (null at the ends).</summary>
+    public async Task<Dictionary<long, (long? Previous, long? Next)>> GetNeighboursAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var result = new Dictionary<long, (long?, long?)>(ids.Count);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                SELECT m.id,
+                  (SELECT p.id FROM memories p WHERE p.agent = m.agent AND p.session = m.session AND (p.seq, p.chunk) < (m.seq, m.chunk) ORDER BY p.seq DESC, p.chunk DESC LIMIT 1),
+                  (SELECT n.id FROM memories n WHERE n.agent = m.agent AND n.session = m.session AND (n.seq, n.chunk) > (m.seq, m.chunk) ORDER BY n.seq, n.chunk LIMIT 1)
+                FROM memories m WHERE m.id IN ({Parameters(command, chunk)})
+                """;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[reader.GetInt64(0)] = (reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The text of the memory just before a position in a session, to give a resumed ingest its context.</summary>
+    internal async Task<string?> GetPrecedingTextAsync(string agent, string session, long sequence, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT text FROM memories WHERE agent = $a AND session = $s AND seq < $q ORDER BY seq DESC, chunk DESC LIMIT 1";
+        command.Parameters.AddWithValue("$a", agent);
+        command.Parameters.AddWithValue("$s", session);
+        command.Parameters.AddWithValue("$q", sequence);
+        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every memory id with its vector, in id order: what the vector index is derived from.</summary>
+    public async IAsyncEnumerable<(long Id, float[] Vector)> ReadVectorsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT m.id, e.vector FROM memories m JOIN embeddings e ON e.hash = m.embedding_hash ORDER BY m.id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return (reader.GetInt64(0), VectorMath.FromBytes((byte[])reader.GetValue(1)));
+        }
+    }
+
+    /// <summary>Vectors of some memories (hex-free: by id).</summary>
+    public async Task<Dictionary<long, float[]>> GetVectorsAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var result = new Dictionary<long, float[]>(ids.Count);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT m.id, e.vector FROM memories m JOIN embeddings e ON e.hash = m.embedding_hash WHERE m.id IN ({Parameters(command, chunk)})";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[reader.GetInt64(0)] = VectorMath.FromBytes((byte[])reader.GetValue(1));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The store's version for derived data: the id of the latest audit event, and the memory count.</summary>
+    public async Task<(long Watermark, long Count)> GetWatermarkAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT COALESCE(MAX(id), 0) FROM audit_log), (SELECT COUNT(*) FROM memories)";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Audit events after a watermark, oldest first: how a saved index catches up.</summary>
+    public async Task<IReadOnlyList<(long EventId, string Action, long MemoryId)>> GetChangesSinceAsync(long watermark, CancellationToken cancellationToken)
+    {
+        var changes = new List<(long, string, long)>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, action, memory_id FROM audit_log WHERE id > $w ORDER BY id";
+        command.Parameters.AddWithValue("$w", watermark);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            changes.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return changes;
+    }
+
+    public async Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (SELECT COUNT(*) FROM memories),
+                   (SELECT COUNT(*) FROM (SELECT DISTINCT agent, session FROM memories)),
+                   (SELECT COUNT(DISTINCT agent) FROM memories),
+                   (SELECT COUNT(DISTINCT source) FROM memories),
+                   (SELECT COUNT(*) FROM embeddings),
+                   (SELECT COUNT(*) FROM audit_log),
+                   (SELECT MIN(ts) FROM memories),
+                   (SELECT MAX(ts) FROM memories),
+                   (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),
+                   (SELECT value FROM store_meta WHERE key = 'embedding_model')
+            """;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new StoreStats(
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
+            reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+            reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
+            reader.GetInt64(8),
+            reader.IsDBNull(9) ? null : reader.GetString(9));
+    }
+
+    /// <summary>Runs <c>PRAGMA integrity_check</c>; returns "ok" or the problems SQLite found.</summary>
+    public async Task<string> CheckIntegrityAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var lines = new List<string>();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
+
+    private static Memory ReadMemory(SqliteDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+        reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+        reader.GetString(7), reader.GetInt64(8), reader.GetInt32(9), reader.GetInt64(10) != 0,
+        reader.IsDBNull(11) ? null : reader.GetString(11));
+
+    private static void Bind(SqliteCommand command, NewMemory memory, long now)
+    {
+        command.Parameters.Clear();
+        command.Parameters.AddWithValue("$key", memory.Key);
+        command.Parameters.AddWithValue("$agent", memory.Agent);
+        command.Parameters.AddWithValue("$session", memory.Session);
+        command.Parameters.AddWithValue("$entry", memory.EntryId);
+        command.Parameters.AddWithValue("$parent", (object?)memory.ParentId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$chunk", memory.Chunk);
+        command.Parameters.AddWithValue("$seq", memory.Sequence);
+        command.Parameters.AddWithValue("$role", memory.Role);
+        command.Parameters.AddWithValue("$speaker", (object?)memory.Speaker ?? DBNull.Value);
+        command.Parameters.AddWithValue("$tool", (object?)memory.Tool ?? DBNull.Value);
+        command.Parameters.AddWithValue("$untrusted", memory.Untrusted ? 1 : 0);
+        command.Parameters.AddWithValue("$text", memory.Text);
+        command.Parameters.AddWithValue("$ts", memory.Timestamp is { } ts ? ts.ToUnixTimeMilliseconds() : DBNull.Value);
+        command.Parameters.AddWithValue("$source", memory.Source);
+        command.Parameters.AddWithValue("$content", memory.ContentHash);
+        command.Parameters.AddWithValue("$embedding", memory.EmbeddingHash);
+        command.Parameters.AddWithValue("$now", now);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static string Parameters<T>(SqliteCommand command, IEnumerable<T> values)
+    {
+        var names = new List<string>();
+        foreach (var value in values)
+        {
+            var name = FormattableString.Invariant($"$p{names.Count}");
+            command.Parameters.AddWithValue(name, value);
+            names.Add(name);
+        }
+
+        return names.Count == 0 ? "NULL" : string.Join(", ", names);
+    }
+
+    private static void AppendFilter(SqliteCommand command, MemoryFilter filter, StringBuilder sql, string alias)
+    {
+        void Add(string condition, string parameter, object value)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}.{condition}");
+            command.Parameters.AddWithValue(parameter, value);
+        }
+
+        if (filter.Agent is not null)
+        {
+            Add("agent = $fAgent", "$fAgent", filter.Agent);
+        }
+
+        if (filter.Session is not null)
+        {
+            Add("session = $fSession", "$fSession", filter.Session);
+        }
+
+        if (filter.Role is not null)
+        {
+            Add("role = $fRole", "$fRole", filter.Role);
+        }
+
+        if (filter.Source is not null)
+        {
+            Add("source = $fSource", "$fSource", filter.Source);
+        }
+
+        if (filter.Since is { } since)
+        {
+            Add("ts >= $fSince", "$fSince", since.ToUnixTimeMilliseconds());
+        }
+
+        if (filter.Until is { } until)
+        {
+            Add("ts < $fUntil", "$fUntil", until.ToUnixTimeMilliseconds());
+        }
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
