@@ -18,7 +18,15 @@ internal static class EvalCommand
         format.AcceptOnlyFromAmong("auto", "locomo", "longmemeval");
         var ks = new Option<string>("--k") { Description = "Cut-offs for recall@k, comma-separated", DefaultValueFactory = _ => "1,5,10,25,50" };
         var limit = new Option<int?>("--limit") { Description = "Only the first N conversations (LoCoMo) or questions (LongMemEval)" };
-        var command = new Command("eval", "Measure retrieval recall on a benchmark, each conversation in a fresh temporary store") { dataset, format, ks, limit };
+        var textWeight = new Option<double?>("--text-weight") { Description = "Ablation: weight of BM25 in the fused score" };
+        var vectorWeight = new Option<double?>("--vector-weight") { Description = "Ablation: weight of vector similarity in the fused score" };
+        var neighbourWeight = new Option<double?>("--neighbour-weight") { Description = "Ablation: share of a neighbouring turn's score a turn receives" };
+        var questionWeight = new Option<double?>("--question-weight") { Description = "Ablation: score multiplier for memories that are questions" };
+        var contextChars = new Option<int?>("--context-chars") { Description = "Ablation: characters of the previous turn embedded with each turn" };
+        var command = new Command("eval", "Measure retrieval recall on a benchmark, each conversation in a fresh temporary store")
+        {
+            dataset, format, ks, limit, textWeight, vectorWeight, neighbourWeight, questionWeight, contextChars,
+        };
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var path = parse.GetValue(dataset)!;
@@ -51,6 +59,17 @@ internal static class EvalCommand
 
             using var embedder = MemoryEngine.CreateEmbedder(EmbeddingOptions.FromEnvironment());
             var options = context.Options();
+            options = options with
+            {
+                Search = options.Search with
+                {
+                    TextWeight = parse.GetValue(textWeight) ?? options.Search.TextWeight,
+                    VectorWeight = parse.GetValue(vectorWeight) ?? options.Search.VectorWeight,
+                    NeighbourWeight = parse.GetValue(neighbourWeight) ?? options.Search.NeighbourWeight,
+                    QuestionWeight = parse.GetValue(questionWeight) ?? options.Search.QuestionWeight,
+                },
+                Chunking = options.Chunking with { ContextChars = parse.GetValue(contextChars) ?? options.Chunking.ContextChars },
+            };
             var evaluator = new RecallEvaluator(embedder, directory => options with { DataDirectory = directory });
             var progress = context.Json || Console.IsErrorRedirected ? null : new Progress<(int Done, int Total)>(p => Console.Error.Write($"\r{p.Done}/{p.Total} conversations"));
             var report = await evaluator.RunAsync(Path.GetFileName(path), conversations, cuts, progress, cancellationToken).ConfigureAwait(false);

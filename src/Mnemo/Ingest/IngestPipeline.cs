@@ -97,7 +97,7 @@ internal sealed partial class IngestPipeline(
             var pieces = TextChunker.Split(turn.Text, chunking.MaxChunkChars, chunking.OverlapChars);
             for (var i = 0; i < pieces.Count; i++)
             {
-                var embeddingText = EmbeddingText(turn, pieces[i], i == 0 ? before : pieces[i - 1]);
+                var embeddingText = EmbeddingText(chunking, turn, pieces[i], i == 0 ? before : pieces[i - 1]);
                 var memory = new NewMemory(
                     Hashes.Of(turn.Agent, turn.Session, turn.EntryId, i.ToString(CultureInfo.InvariantCulture)),
                     turn.Agent, turn.Session, turn.EntryId, turn.ParentId, i, turn.Sequence, turn.Role,
@@ -152,7 +152,7 @@ internal sealed partial class IngestPipeline(
     /// What gets embedded: the speaker and the words, preceded by the tail of what came just
     /// before, so that "yes, on Friday" is found by the question it answers.
     /// </summary>
-    private string EmbeddingText(Turn turn, string piece, string? before)
+    internal static string EmbeddingText(ChunkingOptions chunking, Turn turn, string piece, string? before)
     {
         var own = turn.Provenance.Speaker is { } speaker ? $"{speaker}: {piece}" : piece;
         if (chunking.ContextChars <= 0 || string.IsNullOrEmpty(before))

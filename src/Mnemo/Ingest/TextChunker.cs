@@ -6,7 +6,11 @@ namespace Mnemo.Ingest;
 /// </summary>
 public static class TextChunker
 {
-    public static IReadOnlyList<string> Split(string text, int maxChars, int overlapChars)
+    public static IReadOnlyList<string> Split(string text, int maxChars, int overlapChars) =>
+        Ranges(text, maxChars, overlapChars).Select(r => text[r]).ToList();
+
+    /// <summary>Where each piece starts and ends in <paramref name="text"/>.</summary>
+    public static IReadOnlyList<Range> Ranges(string text, int maxChars, int overlapChars)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxChars, 16);
@@ -14,10 +18,10 @@ public static class TextChunker
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(overlapChars, maxChars / 2);
         if (text.Length <= maxChars)
         {
-            return [text];
+            return [Range.All];
         }
 
-        var pieces = new List<string>();
+        var pieces = new List<Range>();
         var start = 0;
         while (start < text.Length)
         {
@@ -27,7 +31,7 @@ public static class TextChunker
                 end = BreakPoint(text, start + (maxChars / 2), end);
             }
 
-            pieces.Add(text[start..end]);
+            pieces.Add(start..end);
             if (end >= text.Length)
             {
                 break;

@@ -78,6 +78,16 @@ public sealed class HybridSearcher(
         var ranked = candidates.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.Id).Take(Math.Max(request.K * 3, 50)).ToList();
         var memories = (await store.GetMemoriesAsync(ranked.Select(c => c.Id).ToList(), cancellationToken).ConfigureAwait(false)).ToDictionary(m => m.Id);
         ranked.RemoveAll(c => !memories.ContainsKey(c.Id));
+        if (options.QuestionWeight < 1)
+        {
+            foreach (var candidate in ranked.Where(c => IsQuestion(memories[c.Id].Text)))
+            {
+                candidate.Fused *= options.QuestionWeight;
+            }
+
+            ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
+        }
+
         if (request.Recency)
         {
             var now = time.GetUtcNow();
@@ -217,6 +227,8 @@ public sealed class HybridSearcher(
 
         return chosen;
     }
+
+    private static bool IsQuestion(string text) => text.AsSpan().TrimEnd().EndsWith("?", StringComparison.Ordinal);
 
     private static Candidate Get(Dictionary<long, Candidate> candidates, long id)
     {

@@ -99,10 +99,14 @@ public static class QueryText
             }
         }
 
-        // Start and end on word boundaries.
-        while (best > 0 && !char.IsWhiteSpace(flat[best - 1]))
+        // Start on a word boundary when one is near.
+        for (var back = 0; back < 20 && best - back > 0; back++)
         {
-            best--;
+            if (char.IsWhiteSpace(flat[best - back - 1]))
+            {
+                best -= back;
+                break;
+            }
         }
 
         var end = Math.Min(flat.Length, best + length);

@@ -7,16 +7,22 @@ public sealed record SearchOptions
     public int CandidatePool { get; init; } = 100;
 
     /// <summary>Weight of the normalized BM25 score in the fused score.</summary>
-    public double TextWeight { get; init; } = 0.5;
+    public double TextWeight { get; init; } = 0.6;
 
     /// <summary>Weight of the normalized vector similarity in the fused score.</summary>
-    public double VectorWeight { get; init; } = 0.5;
+    public double VectorWeight { get; init; } = 0.4;
 
     /// <summary>Share of a neighbouring turn's score a turn receives: answers sit next to what they answer.</summary>
-    public double NeighbourWeight { get; init; } = 0.3;
+    public double NeighbourWeight { get; init; } = 0.5;
 
     /// <summary>How many top candidates lend their score to neighbours that were not candidates themselves.</summary>
     public int NeighbourExpansion { get; init; } = 30;
+
+    /// <summary>
+    /// Score multiplier for memories that are themselves questions: a past "what was my ticket?"
+    /// looks like today's query but holds no answer; the statement that does should outrank it.
+    /// </summary>
+    public double QuestionWeight { get; init; } = 0.7;
 
     /// <summary>MMR trade-off between relevance (1) and novelty (0) when diversity is asked for.</summary>
     public double MmrLambda { get; init; } = 0.7;

@@ -1,0 +1,7 @@
+using Mnemo.Bench;
+
+// Macro benchmark: ingest against the raw model, and search latency at 10k and 100k memories,
+// exact against HNSW, in one process. Usage: dotnet run -c Release --project bench/Mnemo.Bench [-- --quick]
+var quick = args.Contains("--quick");
+var locomo = args.SkipWhile(a => a != "--locomo").Skip(1).FirstOrDefault() ?? Path.Combine("..", "shared", "data", "locomo", "locomo10.json");
+return await MacroBenchmark.RunAsync(locomo, quick);

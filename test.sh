@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every test: the xUnit suite (real SQLite, real fixtures, real model, real processes), the
+# README's example commands, and the LoCoMo recall floor. Ends with "N passed, N failed".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+passed=0 failed=0 skipped=0
+log="$(mktemp)"
+
+echo "== build"
+if ! dotnet build Mnemo.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+echo "== unit and integration tests"
+dotnet test Mnemo.slnx -c Release --no-build --nologo 2>&1 | tee "$log"
+while IFS= read -r line; do
+  f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line")
+  s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done < <(grep -E '(Passed|Failed)! +- +Failed: *[0-9]+, Passed: *[0-9]+, Skipped: *[0-9]+' "$log")
+if ! grep -qE '(Passed|Failed)! +- +Failed' "$log"; then
+  echo "the test run reported no totals"
+  failed=$((failed + 1))
+fi
+
+check() { # name, command...: one more test, counted
+  local name="$1"; shift
+  if "$@" >"$log" 2>&1; then
+    passed=$((passed + 1)); echo "PASS $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/    /' "$log" | tail -20
+  fi
+}
+
+echo "== README example"
+demo="$(mktemp -d)"
+readme_example() {
+  export MNEMO_DATA_DIR="$demo"
+  ./mnemo ingest ../shared/fixtures/openclaw &&
+  ./mnemo search "what did I say my ticket number was" | tee /dev/stderr | grep -q "ABC-123" &&
+  ./mnemo search "what did I say my ticket number was" --json | grep -q '"snippet"' &&
+  ./mnemo stats | grep -qE "memories +[1-9]" &&
+  ./mnemo serve --openclaw-dir ../shared/fixtures --once
+}
+check "readme example: ingest, search, stats, serve --once" readme_example
+rm -rf "$demo"
+
+echo "== retrieval quality floor (LoCoMo recall@10 >= 0.70)"
+locomo_floor() {
+  ./mnemo eval ../shared/data/locomo/locomo10.json --json > "$demo.eval.json" &&
+  python3 - "$demo.eval.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+r10 = report["recall"]["10"]
+print(f"LoCoMo recall@10 = {r10:.3f} over {report['questions']} questions")
+sys.exit(0 if r10 >= 0.70 else 1)
+PY
+}
+check "locomo recall@10 >= 0.70" locomo_floor
+rm -f "$demo.eval.json" "$log"
+
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
