@@ -14,7 +14,7 @@ namespace Mnemo.Bench;
 
 internal static class MacroBenchmark
 {
-    public static async Task<int> RunAsync(string locomoPath, bool quick)
+    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null)
     {
         Console.WriteLine($"# Mnemo macro benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         var issues = new List<ReadIssue>();
@@ -23,7 +23,10 @@ internal static class MacroBenchmark
         var questions = conversations.SelectMany(c => c.Questions).Select(q => q.Question).ToList();
         using var embedder = new MiniLmEmbeddingGenerator();
 
-        await IngestAgainstModelAsync(embedder, turns.Take(quick ? 500 : 2000).ToList());
+        if (sizes is null)
+        {
+            await IngestAgainstModelAsync(embedder, turns.Take(quick ? 500 : 2000).ToList());
+        }
 
         // Real embeddings of real turns, then perturbed copies up to the store size: a realistic
         // spread of vectors without embedding 100k texts first.
@@ -31,7 +34,7 @@ internal static class MacroBenchmark
         var seedVectors = (await embedder.GenerateAsync(seedTurns.Select(t => t.Text).ToList())).Select(e => e.Vector.ToArray()).ToList();
         var queryTexts = questions.Take(quick ? 50 : 200).ToList();
         var queryVectors = (await embedder.GenerateAsync(queryTexts)).Select(e => e.Vector.ToArray()).ToList();
-        foreach (var size in quick ? new[] { 10_000 } : new[] { 10_000, 100_000 })
+        foreach (var size in sizes ?? (quick ? [10_000] : [10_000, 100_000]))
         {
             await SearchAtScaleAsync(size, seedTurns, seedVectors, queryTexts, queryVectors);
         }
@@ -177,7 +180,7 @@ internal static class MacroBenchmark
                 var id = i.ToString(CultureInfo.InvariantCulture);
                 var embeddingHash = Hashes.Of(Model, id);
                 embeddings.Add(new StoredEmbedding(embeddingHash, vector));
-                memories.Add(new NewMemory(Hashes.Of("bench", id), $"agent{i % 5}", $"s{i / 400}", id, null, 0, i, turn.Role, turn.Provenance.Speaker, null, false, turn.Text,
+                memories.Add(new NewMemory(Hashes.Of("bench", id), $"agent{i / 400 % 5}", $"s{i / 400}", id, null, 0, i, turn.Role, turn.Provenance.Speaker, null, false, turn.Text,
                     string.Empty, turn.Timestamp, "bench", Hashes.Of(turn.Text), embeddingHash));
             }
 

@@ -4,4 +4,5 @@ using Mnemo.Bench;
 // exact against HNSW, in one process. Usage: dotnet run -c Release --project bench/Mnemo.Bench [-- --quick]
 var quick = args.Contains("--quick");
 var locomo = args.SkipWhile(a => a != "--locomo").Skip(1).FirstOrDefault() ?? Path.Combine("..", "shared", "data", "locomo", "locomo10.json");
-return await MacroBenchmark.RunAsync(locomo, quick);
+var sizes = args.SkipWhile(a => a != "--sizes").Skip(1).FirstOrDefault()?.Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+return await MacroBenchmark.RunAsync(locomo, quick, sizes);

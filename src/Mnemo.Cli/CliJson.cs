@@ -26,19 +26,3 @@ internal static class CliJson
             new ScoresJson(hit.Scores.Vector, hit.Scores.Text, hit.Scores.Neighbour, hit.Scores.Recency, hit.Scores.Fused), hit.Snippet, m.Text);
     }
 }
-
-internal sealed record HitJson(long Id, string Agent, string Session, string EntryId, string Role, string? Speaker, DateTimeOffset? Time, string Source, bool Untrusted, double Score, ScoresJson Scores, string Snippet, string Text);
-
-internal sealed record ScoresJson(double? Vector, double? Text, double Neighbour, double Recency, double Fused);
-
-internal sealed record IssueJson(string Source, long? Line, string Message);
-
-internal sealed record IngestJson(int Sources, long TurnsRead, long Added, long Updated, long Unchanged, long Embedded, long Skipped, double Seconds, IReadOnlyList<IssueJson> Issues);
-
-internal sealed record StatsJson(long Memories, long Sessions, long Agents, long Sources, long Embeddings, long AuditEvents, DateTimeOffset? Oldest, DateTimeOffset? Newest, long DatabaseBytes, string? EmbeddingModel, string IndexKind, long IndexVectors, string DataDirectory);
-
-[JsonSerializable(typeof(List<HitJson>))]
-[JsonSerializable(typeof(IngestJson))]
-[JsonSerializable(typeof(StatsJson))]
-[JsonSerializable(typeof(EvalReport))]
-internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -93,7 +93,3 @@ public sealed class OpenAiEmbeddingGenerator : IEmbeddingGenerator<string, Embed
 
     internal sealed record EmbeddingItem([property: JsonPropertyName("index")] int Index, [property: JsonPropertyName("embedding")] float[]? Embedding);
 }
-
-[JsonSerializable(typeof(OpenAiEmbeddingGenerator.EmbeddingRequest))]
-[JsonSerializable(typeof(OpenAiEmbeddingGenerator.EmbeddingResponse))]
-internal sealed partial class EmbeddingJsonContext : JsonSerializerContext;

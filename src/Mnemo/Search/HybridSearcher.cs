@@ -39,7 +39,7 @@ public sealed class HybridSearcher(
         var pool = Math.Max(options.CandidatePool, request.K);
 
         var vectorHits = await VectorCandidatesAsync(queryVector, filter, pool, cancellationToken).ConfigureAwait(false);
-        var textHits = await store.SearchTextAsync(QueryText.ToFtsExpression(request.Query), filter, pool, cancellationToken).ConfigureAwait(false);
+        var textHits = await store.SearchTextAsync(QueryText.Terms(request.Query), filter, pool, cancellationToken).ConfigureAwait(false);
 
         var candidates = new Dictionary<long, Candidate>();
         var maxText = textHits.Count > 0 ? textHits.Max(t => t.Score) : 0;
@@ -209,7 +209,10 @@ public sealed class HybridSearcher(
         }
     }
 
-    /// <summary>Maximal marginal relevance over the memories' own vectors.</summary>
+    /// <summary>Cosine similarity above which two memories count as the same thing said twice.</summary>
+    private const float NearDuplicate = 0.97f;
+
+    /// <summary>Maximal marginal relevance over the memories' own vectors, near-copies dropped.</summary>
     private async Task<List<Candidate>> DiversifyAsync(List<Candidate> ranked, int k, CancellationToken cancellationToken)
     {
         var vectors = await store.GetVectorsAsync(ranked.Select(c => c.Id).ToList(), cancellationToken).ConfigureAwait(false);
@@ -218,9 +221,21 @@ public sealed class HybridSearcher(
         var top = remaining.Count > 0 ? remaining.Max(c => c.Fused) : 1;
         while (chosen.Count < k && remaining.Count > 0)
         {
-            var best = remaining
-                .Select(c => (Candidate: c, Value: (options.MmrLambda * (c.Fused / top)) - ((1 - options.MmrLambda) * (chosen.Count == 0 ? 0 : chosen.Max(s => VectorMath.Similarity(vectors[c.Id], vectors[s.Id]))))))
-                .OrderByDescending(x => x.Value).ThenBy(x => x.Candidate.Id).First();
+            var scored = remaining
+                .Select(c => (Candidate: c, Redundancy: chosen.Count == 0 ? 0 : chosen.Max(s => VectorMath.Similarity(vectors[c.Id], vectors[s.Id]))))
+                .ToList();
+
+            // A near-copy of something already chosen adds nothing: it goes, whatever its relevance.
+            remaining.RemoveAll(c => scored.Any(x => x.Candidate == c && x.Redundancy >= NearDuplicate));
+            var best = scored
+                .Where(x => x.Redundancy < NearDuplicate)
+                .Select(x => (x.Candidate, Value: (options.MmrLambda * (x.Candidate.Fused / top)) - ((1 - options.MmrLambda) * x.Redundancy)))
+                .OrderByDescending(x => x.Value).ThenBy(x => x.Candidate.Id).FirstOrDefault();
+            if (best.Candidate is null)
+            {
+                break;
+            }
+
             chosen.Add(best.Candidate);
             remaining.Remove(best.Candidate);
         }

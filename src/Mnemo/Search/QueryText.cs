@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Mnemo.Search;
 
 /// <summary>Turns a natural-language query into an FTS5 expression and finds snippets.</summary>
@@ -48,22 +46,16 @@ public static class QueryText
     private static readonly char[] TrimChars = ['.', ',', ';', ':', '!', '?', '"', '\'', '(', ')', '[', ']', '{', '}', '<', '>', '`', '*', '’', '‘', '“', '”'];
 
     /// <summary>An FTS5 expression that matches any of the query's words (BM25 ranks by how many and how rare).</summary>
-    public static string ToFtsExpression(string query)
+    public static string ToFtsExpression(string query) => string.Join(" OR ", Terms(query).Select(Phrase));
+
+    /// <summary>
+    /// One term as an FTS5 phrase: quoted, so FTS5 tokenizes it (stemming included) and no operator
+    /// or column filter inside it takes effect; quotes inside are doubled.
+    /// </summary>
+    public static string Phrase(string term)
     {
-        var terms = Terms(query);
-        var builder = new StringBuilder();
-        foreach (var term in terms)
-        {
-            if (builder.Length > 0)
-            {
-                builder.Append(" OR ");
-            }
-
-            // Quoted: FTS5 tokenizes it (stemming included) and treats it as a phrase; quotes inside are doubled.
-            builder.Append('"').Append(term.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-        }
-
-        return builder.ToString();
+        ArgumentNullException.ThrowIfNull(term);
+        return string.Concat("\"", term.Replace("\"", "\"\"", StringComparison.Ordinal), "\"");
     }
 
     /// <summary>The part of <paramref name="text"/> around the densest run of query words, at most <paramref name="length"/> characters.</summary>

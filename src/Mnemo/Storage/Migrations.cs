@@ -16,12 +16,14 @@ internal static class Migrations
             value TEXT NOT NULL
         ) STRICT;
 
+        -- A rowid table: vectors (1.5 KB) are too large for a WITHOUT ROWID b-tree to look up quickly.
         CREATE TABLE embeddings (
-            hash   BLOB PRIMARY KEY,
+            id     INTEGER PRIMARY KEY,
+            hash   BLOB NOT NULL UNIQUE,
             model  TEXT NOT NULL,
             dims   INTEGER NOT NULL,
             vector BLOB NOT NULL
-        ) STRICT, WITHOUT ROWID;
+        ) STRICT;
 
         CREATE TABLE memories (
             id             INTEGER PRIMARY KEY,
@@ -40,18 +42,21 @@ internal static class Migrations
             ts             INTEGER,
             source         TEXT NOT NULL,
             content_hash   BLOB NOT NULL,
-            embedding_hash BLOB NOT NULL REFERENCES embeddings(hash),
+            embedding_id   INTEGER NOT NULL REFERENCES embeddings(id),
             created_at     INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX ix_memories_session ON memories(agent, session, seq, chunk);
         CREATE INDEX ix_memories_ts ON memories(ts);
-        CREATE INDEX ix_memories_embedding ON memories(embedding_hash);
+        CREATE INDEX ix_memories_embedding ON memories(embedding_id);
 
         -- Contentless: the text lives once, in memories; deletes are allowed (SQLite >= 3.43).
         CREATE VIRTUAL TABLE memories_fts USING fts5(
             body, speaker, context,
             content = '', contentless_delete = 1,
             tokenize = 'porter unicode61 remove_diacritics 2');
+
+        -- How many memories hold each (stemmed) term: lets search skip terms found almost everywhere.
+        CREATE VIRTUAL TABLE memories_vocab USING fts5vocab(memories_fts, row);
 
         CREATE TABLE cursors (
             source     TEXT PRIMARY KEY,

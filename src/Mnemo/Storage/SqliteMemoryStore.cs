@@ -47,7 +47,8 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+        // Memory-mapped reads and a larger page cache: search touches scattered pages of a large file.
+        pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384;";
         await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return connection;
     }
@@ -177,13 +178,13 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         await using var find = Command(connection, transaction, "SELECT id, content_hash FROM memories WHERE memory_key = $k");
         var findKey = find.Parameters.Add("$k", SqliteType.Blob);
         await using var insert = Command(connection, transaction, """
-            INSERT INTO memories(memory_key, agent, session, entry_id, parent_id, chunk, seq, role, speaker, tool, untrusted, text, ts, source, content_hash, embedding_hash, created_at)
-            VALUES ($key, $agent, $session, $entry, $parent, $chunk, $seq, $role, $speaker, $tool, $untrusted, $text, $ts, $source, $content, $embedding, $now)
+            INSERT INTO memories(memory_key, agent, session, entry_id, parent_id, chunk, seq, role, speaker, tool, untrusted, text, ts, source, content_hash, embedding_id, created_at)
+            VALUES ($key, $agent, $session, $entry, $parent, $chunk, $seq, $role, $speaker, $tool, $untrusted, $text, $ts, $source, $content, (SELECT id FROM embeddings WHERE hash = $embedding), $now)
             RETURNING id
             """);
         await using var update = Command(connection, transaction, """
             UPDATE memories SET parent_id = $parent, role = $role, speaker = $speaker, tool = $tool, untrusted = $untrusted, text = $text,
-                ts = $ts, source = $source, content_hash = $content, embedding_hash = $embedding
+                ts = $ts, source = $source, content_hash = $content, embedding_id = (SELECT id FROM embeddings WHERE hash = $embedding)
             WHERE memory_key = $key
             RETURNING id
             """);
@@ -283,12 +284,12 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = connection.BeginTransaction(deferred: false);
-        await using var delete = Command(connection, transaction, "DELETE FROM memories WHERE id = $id RETURNING memory_key, embedding_hash");
+        await using var delete = Command(connection, transaction, "DELETE FROM memories WHERE id = $id RETURNING memory_key, embedding_id");
         var deleteId = delete.Parameters.Add("$id", SqliteType.Integer);
         await using var deleteFts = Command(connection, transaction, "DELETE FROM memories_fts WHERE rowid = $id");
         var ftsId = deleteFts.Parameters.Add("$id", SqliteType.Integer);
-        await using var deleteEmbedding = Command(connection, transaction, "DELETE FROM embeddings WHERE hash = $h AND NOT EXISTS (SELECT 1 FROM memories WHERE embedding_hash = $h)");
-        var embeddingHash = deleteEmbedding.Parameters.Add("$h", SqliteType.Blob);
+        await using var deleteEmbedding = Command(connection, transaction, "DELETE FROM embeddings WHERE id = $e AND NOT EXISTS (SELECT 1 FROM memories WHERE embedding_id = $e)");
+        var embeddingId = deleteEmbedding.Parameters.Add("$e", SqliteType.Integer);
         await using var audit = Command(connection, transaction, "INSERT INTO audit_log(at, actor, action, memory_id, memory_key) VALUES ($at, $actor, 'forget', $id, $key)");
         audit.Parameters.AddWithValue("$at", now);
         audit.Parameters.AddWithValue("$actor", actor);
@@ -298,13 +299,13 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         {
             deleteId.Value = id;
             byte[]? key = null;
-            byte[]? hash = null;
+            long embedding = 0;
             await using (var reader = await delete.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     key = (byte[])reader.GetValue(0);
-                    hash = (byte[])reader.GetValue(1);
+                    embedding = reader.GetInt64(1);
                 }
             }
 
@@ -315,7 +316,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
 
             ftsId.Value = id;
             await deleteFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            embeddingHash.Value = hash;
+            embeddingId.Value = embedding;
             await deleteEmbedding.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             auditId.Value = id;
             auditKey.Value = key;
@@ -329,17 +330,31 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return (forgotten, watermark);
     }
 
-    /// <summary>BM25 candidates for an FTS5 match expression, best first (score: higher is better).</summary>
-    public async Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(string matchExpression, MemoryFilter filter, int limit, CancellationToken cancellationToken)
+    /// <summary>Below this many memories every query term is scored; above it, terms found in very many memories are dropped.</summary>
+    internal const long CommonTermPruningFrom = 20_000;
+
+    /// <summary>A term is common when more memories than this, and more than 5% of them, hold it.</summary>
+    internal const long CommonTermFloor = 5_000;
+
+    /// <summary>
+    /// BM25 candidates for the query's terms, best first (score: higher is better). In a large store
+    /// a term that matches more than 5% of the memories (and over 5,000 of them) is dropped when
+    /// rarer terms remain: scoring tens of thousands of rows costs tens of milliseconds, and such a
+    /// term hardly changes the order BM25 gives (its inverse document frequency is near zero).
+    /// </summary>
+    public async Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(IReadOnlyList<string> terms, MemoryFilter filter, int limit, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(terms);
         ArgumentNullException.ThrowIfNull(filter);
         var results = new List<(long, double)>();
-        if (string.IsNullOrWhiteSpace(matchExpression))
+        if (terms.Count == 0)
         {
             return results;
         }
 
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var kept = await PruneCommonTermsAsync(connection, terms, cancellationToken).ConfigureAwait(false);
+        var matchExpression = string.Join(" OR ", kept.Select(Search.QueryText.Phrase));
         await using var command = connection.CreateCommand();
         var where = new StringBuilder();
         if (!filter.IsEmpty)
@@ -361,6 +376,58 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
 
         return results;
     }
+
+    private static async Task<IReadOnlyList<string>> PruneCommonTermsAsync(SqliteConnection connection, IReadOnlyList<string> terms, CancellationToken cancellationToken)
+    {
+        if (terms.Count < 2)
+        {
+            return terms;
+        }
+
+        var size = Convert.ToInt64(await ScalarAsync(connection, "SELECT COALESCE(MAX(id), 0) FROM memories", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (size < CommonTermPruningFrom)
+        {
+            return terms;
+        }
+
+        var cap = Math.Max(CommonTermFloor, size / 20);
+        var counts = new List<(string Term, long Count)>();
+        await using var vocab = connection.CreateCommand();
+        vocab.CommandText = "SELECT term, doc FROM memories_vocab WHERE term >= $lo AND term <= $hi";
+        var lo = vocab.Parameters.Add("$lo", SqliteType.Text);
+        var hi = vocab.Parameters.Add("$hi", SqliteType.Text);
+        foreach (var term in terms)
+        {
+            // The index holds Porter stems, and a stem is the word less a suffix of at most five
+            // letters (a final y may become i): look at the index terms in that range and take the
+            // longest that stems the word. Found in no way, the term counts as rare and is kept.
+            lo.Value = term[..Math.Max(Math.Min(2, term.Length), term.Length - 5)];
+            hi.Value = term;
+            long documents = 0;
+            var best = 0;
+            await using (var reader = await vocab.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var stem = reader.GetString(0);
+                    if (stem.Length > best && IsStemOf(stem, term))
+                    {
+                        best = stem.Length;
+                        documents = reader.GetInt64(1);
+                    }
+                }
+            }
+
+            counts.Add((term, documents));
+        }
+
+        var rare = counts.Where(c => c.Count <= cap).Select(c => c.Term).ToList();
+        return rare.Count > 0 ? rare : [counts.MinBy(c => c.Count).Term];
+    }
+
+    private static bool IsStemOf(string stem, string word) =>
+        word.StartsWith(stem, StringComparison.Ordinal)
+        || (stem.Length <= word.Length && stem[^1] == 'i' && word[stem.Length - 1] == 'y' && word.AsSpan().StartsWith(stem.AsSpan(0, stem.Length - 1), StringComparison.Ordinal));
 
     /// <summary>Ids of the memories that pass a filter (used to restrict vector search).</summary>
     public async Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, CancellationToken cancellationToken)
@@ -386,10 +453,9 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(ids);
         var result = new List<Memory>(ids.Count);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in ids.Chunk(500))
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT id, agent, session, entry_id, role, text, ts, source, seq, chunk, untrusted, speaker FROM memories WHERE id IN ({Parameters(command, chunk)})";
+            command.CommandText = $"SELECT id, agent, session, entry_id, role, text, ts, source, seq, chunk, untrusted, speaker FROM memories WHERE id IN ({IdList(command, ids)})";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -400,20 +466,57 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return result;
     }
 
-    /// <summary>For each memory, the memories just before and after it in its session (null at the ends).</summary>
+    /// <summary>
+    /// For each memory, the memories just before and after it in its session (null at the ends).
+    /// Turns of a session are stored in order, so the neighbours are usually the ids on either
+    /// side: those are checked with one primary-key lookup, and only the rest are searched for.
+    /// </summary>
     public async Task<Dictionary<long, (long? Previous, long? Next)>> GetNeighboursAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var result = new Dictionary<long, (long?, long?)>(ids.Count);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in ids.Chunk(500))
+        var positions = new Dictionary<long, (string Agent, string Session, long Seq, long Chunk)>();
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT id, agent, session, seq, chunk FROM memories WHERE id IN ({IdList(command, ids.SelectMany(id => new[] { id - 1, id, id + 1 }).Distinct())})";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                positions[reader.GetInt64(0)] = (reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
+            }
+        }
+
+        bool Adjacent(long before, long after) =>
+            positions.TryGetValue(before, out var b) && positions.TryGetValue(after, out var a)
+            && a.Agent == b.Agent && a.Session == b.Session && (b.Seq, b.Chunk).CompareTo((a.Seq, a.Chunk)) < 0;
+
+        var unresolved = new List<long>();
+        foreach (var id in ids)
+        {
+            if (!positions.ContainsKey(id))
+            {
+                continue;
+            }
+
+            if (Adjacent(id - 1, id) && Adjacent(id, id + 1))
+            {
+                result[id] = (id - 1, id + 1);
+            }
+            else
+            {
+                unresolved.Add(id);
+            }
+        }
+
+        if (unresolved.Count > 0)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = $"""
                 SELECT m.id,
                   (SELECT p.id FROM memories p WHERE p.agent = m.agent AND p.session = m.session AND (p.seq, p.chunk) < (m.seq, m.chunk) ORDER BY p.seq DESC, p.chunk DESC LIMIT 1),
                   (SELECT n.id FROM memories n WHERE n.agent = m.agent AND n.session = m.session AND (n.seq, n.chunk) > (m.seq, m.chunk) ORDER BY n.seq, n.chunk LIMIT 1)
-                FROM memories m WHERE m.id IN ({Parameters(command, chunk)})
+                FROM memories m WHERE m.id IN ({IdList(command, unresolved)})
                 """;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -442,7 +545,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT m.id, e.vector FROM memories m JOIN embeddings e ON e.hash = m.embedding_hash ORDER BY m.id";
+        command.CommandText = "SELECT m.id, e.vector FROM memories m JOIN embeddings e ON e.id = m.embedding_id ORDER BY m.id";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -456,10 +559,9 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(ids);
         var result = new Dictionary<long, float[]>(ids.Count);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in ids.Chunk(500))
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT m.id, e.vector FROM memories m JOIN embeddings e ON e.hash = m.embedding_hash WHERE m.id IN ({Parameters(command, chunk)})";
+            command.CommandText = $"SELECT m.id, e.vector FROM memories m JOIN embeddings e ON e.id = m.embedding_id WHERE m.id IN ({IdList(command, ids)})";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -580,6 +682,13 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         command.Transaction = transaction;
         command.CommandText = sql;
         return command;
+    }
+
+    /// <summary>An id list as one JSON parameter: one short statement to prepare however many ids there are.</summary>
+    private static string IdList(SqliteCommand command, IEnumerable<long> ids)
+    {
+        command.Parameters.AddWithValue("$ids", "[" + string.Join(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))) + "]");
+        return "SELECT value FROM json_each($ids)";
     }
 
     private static string Parameters<T>(SqliteCommand command, IEnumerable<T> values)

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+using Mnemo.Evaluation;
+
+namespace Mnemo.Cli;
+
+/// <summary>Source-generated serialization for everything the CLI prints as JSON.</summary>
+[JsonSerializable(typeof(List<HitJson>))]
+[JsonSerializable(typeof(IngestJson))]
+[JsonSerializable(typeof(StatsJson))]
+[JsonSerializable(typeof(EvalReport))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;
