@@ -15,7 +15,9 @@ internal sealed class OpenClawFollower : IDisposable
 
         try
         {
-            _watcher = new FileSystemWatcher(directory)
+            // Watch the transcripts only: the rest of the state directory (workspace, plugins) can
+            // be large, and every watched folder costs an inotify watch.
+            _watcher = new FileSystemWatcher(Readers.SourceDiscovery.OpenClawAgentsDirectory(directory) ?? directory)
             {
                 IncludeSubdirectories = true,
                 NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,

@@ -10,7 +10,7 @@ public sealed record HnswOptions
     public int ExpansionAdd { get; init; } = 128;
 
     /// <summary>Candidate list size while searching (ef).</summary>
-    public int ExpansionSearch { get; init; } = 96;
+    public int ExpansionSearch { get; init; } = 200;
 
     /// <summary>Store vectors as 16-bit floats: half the memory, recall barely changes.</summary>
     public bool HalfPrecision { get; init; } = true;

@@ -33,6 +33,11 @@ public static class SourceDiscovery
             throw new FileNotFoundException($"{path}: no such file or directory", path);
         }
 
+        if (format is "auto" or "openclaw" or "openclaw-sqlite" && OpenClawAgentsDirectory(full) is { } agents)
+        {
+            return DiscoverOpenClaw(agents, format);
+        }
+
         var found = new List<(string, string)>();
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         foreach (var file in Directory.EnumerateFiles(full, "*", options).Order(StringComparer.Ordinal))
@@ -47,6 +52,53 @@ public static class SourceDiscovery
             if (detected is not null)
             {
                 found.Add((file, detected));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The <c>agents</c> directory when <paramref name="directory"/> is an OpenClaw state directory
+    /// (or its <c>agents</c> directory itself); null otherwise.
+    /// </summary>
+    public static string? OpenClawAgentsDirectory(string directory)
+    {
+        var agents = Path.Combine(directory, "agents");
+        if (Directory.Exists(agents))
+        {
+            return agents;
+        }
+
+        return Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) == "agents"
+            && Directory.EnumerateDirectories(directory).Any(a => Directory.Exists(Path.Combine(a, "sessions")) || Directory.Exists(Path.Combine(a, "agent")))
+            ? directory
+            : null;
+    }
+
+    /// <summary>
+    /// Only the transcripts of an OpenClaw state directory, both eras; the rest of it (workspace,
+    /// media, plugins with their node_modules, configuration) is not conversation.
+    /// </summary>
+    private static List<(string, string)> DiscoverOpenClaw(string agents, string format)
+    {
+        var found = new List<(string, string)>();
+        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var agent in Directory.EnumerateDirectories(agents, "*", options).Order(StringComparer.Ordinal))
+        {
+            var sessions = Path.Combine(agent, "sessions");
+            if (format != "openclaw-sqlite" && Directory.Exists(sessions))
+            {
+                found.AddRange(Directory.EnumerateFiles(sessions, "*", options)
+                    .Where(f => OpenClawPaths.IsTranscriptFile(f))
+                    .Order(StringComparer.Ordinal)
+                    .Select(f => (f, "openclaw")));
+            }
+
+            var database = Path.Combine(agent, "agent", OpenClawPaths.AgentDatabaseName);
+            if (format != "openclaw" && File.Exists(database))
+            {
+                found.Add((database, "openclaw-sqlite"));
             }
         }
 
@@ -111,13 +163,19 @@ public static class SourceDiscovery
 
         if (name.EndsWith(".json", StringComparison.Ordinal))
         {
-            var head = Head(file, 64 * 1024);
-            if (head.Contains("\"haystack_sessions\"", StringComparison.Ordinal) || head.Contains("\"question_id\"", StringComparison.Ordinal))
+            var head = Head(file, 1024 * 1024).TrimStart();
+            if (!head.StartsWith('['))
+            {
+                return null;
+            }
+
+            if (head.Contains("\"haystack_sessions\"", StringComparison.Ordinal) && head.Contains("\"question_id\"", StringComparison.Ordinal))
             {
                 return "longmemeval";
             }
 
-            if (head.Contains("\"conversation\"", StringComparison.Ordinal) || head.Contains("\"qa\"", StringComparison.Ordinal))
+            if ((head.Contains("\"conversation\"", StringComparison.Ordinal) && head.Contains("\"speaker_a\"", StringComparison.Ordinal))
+                || (head.Contains("\"qa\"", StringComparison.Ordinal) && head.Contains("\"evidence\"", StringComparison.Ordinal) && head.Contains("\"category\"", StringComparison.Ordinal)))
             {
                 return "locomo";
             }

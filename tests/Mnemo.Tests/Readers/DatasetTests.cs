@@ -52,7 +52,7 @@ public sealed class DatasetTests
     public void Detect_KnowsEachFormatByItsContent()
     {
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("a.json"), """[{"question_id":"q","haystack_sessions":[]}]""");
+        File.WriteAllText(dir.File("a.json"), """[{"question_id":"q","haystack_session_ids":[],"haystack_sessions":[]}]""");
         File.WriteAllText(dir.File("b.jsonl"), """{"role":"user","content":"hi"}""");
         File.WriteAllText(dir.File("c.txt"), "nothing");
 
