@@ -33,17 +33,18 @@ internal sealed partial class IngestPipeline(
         var previous = new Dictionary<(string, string), string?>();
         var issues = new List<ReadIssue>();
         string? checkpoint = null;
-        var counts = new Counts();
+        long turnsRead = 0, skipped = 0;
+        var written = new BatchCounts(0, 0, 0, 0);
         await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             switch (item)
             {
                 case TurnRead turn:
                     buffer.Add(turn.Turn);
-                    counts.Turns++;
+                    turnsRead++;
                     break;
                 case IssueRead issue:
-                    counts.Skipped++;
+                    skipped++;
                     if (issues.Count < MaxReportedIssues)
                     {
                         issues.Add(issue.Issue);
@@ -55,8 +56,8 @@ internal sealed partial class IngestPipeline(
                     checkpoint = read.Cursor;
                     if (buffer.Count >= batchSize)
                     {
-                        await FlushAsync(buffer, new SourceCursor(source, format, checkpoint), previous, counts, cancellationToken).ConfigureAwait(false);
-                        progress?.Report(new IngestProgress(source, counts.Turns, counts.Added));
+                        written += await FlushAsync(buffer, new SourceCursor(source, format, checkpoint), previous, cancellationToken).ConfigureAwait(false);
+                        progress?.Report(new IngestProgress(source, turnsRead, written.Added));
                     }
 
                     break;
@@ -65,25 +66,25 @@ internal sealed partial class IngestPipeline(
 
         if (buffer.Count > 0 || checkpoint is not null)
         {
-            await FlushAsync(buffer, checkpoint is null ? null : new SourceCursor(source, format, checkpoint), previous, counts, cancellationToken).ConfigureAwait(false);
+            written += await FlushAsync(buffer, checkpoint is null ? null : new SourceCursor(source, format, checkpoint), previous, cancellationToken).ConfigureAwait(false);
         }
 
-        progress?.Report(new IngestProgress(source, counts.Turns, counts.Added));
+        progress?.Report(new IngestProgress(source, turnsRead, written.Added));
         return new IngestSummary
         {
             Sources = 1,
-            TurnsRead = counts.Turns,
-            Added = counts.Added,
-            Updated = counts.Updated,
-            Unchanged = counts.Unchanged,
-            Embedded = counts.Embedded,
-            Skipped = counts.Skipped,
+            TurnsRead = turnsRead,
+            Added = written.Added,
+            Updated = written.Updated,
+            Unchanged = written.Unchanged,
+            Embedded = written.Embedded,
+            Skipped = skipped,
             Issues = issues,
             Elapsed = clock.Elapsed,
         };
     }
 
-    private async Task FlushAsync(List<Turn> turns, SourceCursor? cursor, Dictionary<(string, string), string?> previous, Counts counts, CancellationToken cancellationToken)
+    private async Task<BatchCounts> FlushAsync(List<Turn> turns, SourceCursor? cursor, Dictionary<(string, string), string?> previous, CancellationToken cancellationToken)
     {
         var drafts = new List<(NewMemory Memory, string EmbeddingText)>();
         foreach (var turn in turns)
@@ -116,7 +117,7 @@ internal sealed partial class IngestPipeline(
         var changed = drafts
             .Where(d => !existing.TryGetValue(Convert.ToHexString(d.Memory.Key), out var hash) || !hash.AsSpan().SequenceEqual(d.Memory.ContentHash))
             .ToList();
-        counts.Unchanged += drafts.Count - changed.Count;
+        var unchangedBefore = drafts.Count - changed.Count;
 
         var vectors = await store.GetEmbeddingsAsync(changed.Select(d => d.Memory.EmbeddingHash).ToList(), cancellationToken).ConfigureAwait(false);
         var missing = changed
@@ -134,18 +135,14 @@ internal sealed partial class IngestPipeline(
                 fresh.Add(new StoredEmbedding(missing[i].Memory.EmbeddingHash, vector));
                 vectors[Convert.ToHexString(missing[i].Memory.EmbeddingHash)] = vector;
             }
-
-            counts.Embedded += missing.Count;
         }
 
         var result = await store.WriteBatchAsync(changed.Select(d => d.Memory).ToList(), fresh, modelId, cursor, Actor, cancellationToken).ConfigureAwait(false);
-        counts.Added += result.Added.Count;
-        counts.Updated += result.Updated.Count;
-        counts.Unchanged += result.Unchanged;
         var upserts = result.Added.Concat(result.Updated)
             .Select(r => (r.Id, vectors[Convert.ToHexString(r.EmbeddingHash)]))
             .ToList();
         index.Apply(upserts, result.Watermark);
+        return new BatchCounts(result.Added.Count, result.Updated.Count, unchangedBefore + result.Unchanged, missing.Count);
     }
 
     /// <summary>
@@ -168,19 +165,11 @@ internal sealed partial class IngestPipeline(
     private static string IndexContext(Turn turn) =>
         turn.Timestamp is { } ts ? ts.ToString("d MMMM yyyy dddd", CultureInfo.InvariantCulture) : string.Empty;
 
-    private sealed class Counts
+    /// <summary>What one batch wrote.</summary>
+    private readonly record struct BatchCounts(long Added, long Updated, long Unchanged, long Embedded)
     {
-        public long Turns { get; set; }
-
-        public long Added { get; set; }
-
-        public long Updated { get; set; }
-
-        public long Unchanged { get; set; }
-
-        public long Embedded { get; set; }
-
-        public long Skipped { get; set; }
+        public static BatchCounts operator +(BatchCounts a, BatchCounts b) =>
+            new(a.Added + b.Added, a.Updated + b.Updated, a.Unchanged + b.Unchanged, a.Embedded + b.Embedded);
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Skipped unreadable input in {Source} at {Line}: {Problem}")]
