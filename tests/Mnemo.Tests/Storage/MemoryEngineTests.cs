@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Mnemo.Domain;
 using Mnemo.Search;
 using Mnemo.Storage;
 using Mnemo.Tests.Support;
@@ -72,6 +73,33 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         Assert.All(onlyBeta, h => Assert.Equal("beta", h.Memory.Agent));
         Assert.All(onlyAssistant, h => Assert.Equal("assistant", h.Memory.Role));
         Assert.Empty(nothingBefore2020);
+    }
+
+    [Fact]
+    public async Task IngestTurnsAsync_ChangedTextUnderTheSameEntry_UpdatesInPlaceAndAuditsIt()
+    {
+        using var dir = new TempDirectory();
+        await using var engine = await EngineFactory.OpenAsync(dir.Path, embedder);
+        Turn Make(string text) => new("a", "s", "e1", null, "user", text, DateTimeOffset.UnixEpoch, "test", 1, TurnProvenance.Default);
+
+        await engine.IngestTurnsAsync("src", "test", [Make("The meeting room is Orion.")]);
+        var again = await engine.IngestTurnsAsync("src", "test", [Make("The meeting room is Orion.")]);
+        var changed = await engine.IngestTurnsAsync("src", "test", [Make("The meeting room moved to Vega.")]);
+
+        Assert.Equal((0L, 0L, 1L), (again.Added, again.Updated, again.Unchanged));
+        Assert.Equal((0L, 1L), (changed.Added, changed.Updated));
+        var stats = await engine.GetStatsAsync();
+        Assert.Equal(1, stats.Memories);
+        Assert.Equal(1, engine.Index.Index.Count);
+        Assert.Equal("The meeting room moved to Vega.", (await engine.SearchAsync(new SearchRequest("meeting room", 5))).Single().Memory.Text);
+        Assert.Empty(await engine.SearchAsync(new SearchRequest("Orion", 5, new MemoryFilter(Role: "nobody"))));
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "mnemo.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT group_concat(action) FROM (SELECT action FROM audit_log ORDER BY id)";
+        Assert.Equal("add,update", await command.ExecuteScalarAsync());
+        command.CommandText = "SELECT COUNT(*) FROM memories_fts WHERE memories_fts MATCH 'orion'";
+        Assert.Equal(0L, await command.ExecuteScalarAsync());
     }
 
     [Fact]
