@@ -23,6 +23,6 @@ internal static class CliJson
         ArgumentNullException.ThrowIfNull(hit);
         var m = hit.Memory;
         return new HitJson(m.Id, m.Agent, m.Session, m.EntryId, m.Role, m.Speaker, m.Timestamp, m.Source, m.Untrusted, hit.Score,
-            new ScoresJson(hit.Scores.Vector, hit.Scores.Text, hit.Scores.Neighbour, hit.Scores.Recency, hit.Scores.Fused), hit.Snippet, m.Text);
+            new ScoresJson(hit.Scores.Vector, hit.Scores.Text, hit.Scores.Neighbour, hit.Scores.Weight, hit.Scores.Recency, hit.Scores.Fused), hit.Snippet, m.Text);
     }
 }

@@ -34,12 +34,14 @@ public sealed class HybridSearcher(
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, float[] queryVector, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Query);
         ArgumentNullException.ThrowIfNull(queryVector);
         var filter = request.Filter ?? MemoryFilter.None;
         var pool = Math.Max(options.CandidatePool, request.K);
+        var terms = QueryText.Terms(request.Query);
 
         var vectorHits = await VectorCandidatesAsync(queryVector, filter, pool, cancellationToken).ConfigureAwait(false);
-        var textHits = await store.SearchTextAsync(QueryText.Terms(request.Query), filter, pool, cancellationToken).ConfigureAwait(false);
+        var textHits = await store.SearchTextAsync(terms, filter, pool, cancellationToken).ConfigureAwait(false);
 
         var candidates = new Dictionary<long, Candidate>();
         var maxText = textHits.Count > 0 ? textHits.Max(t => t.Score) : 0;
@@ -82,6 +84,7 @@ public sealed class HybridSearcher(
         {
             foreach (var candidate in ranked.Where(c => IsQuestion(memories[c.Id].Text)))
             {
+                candidate.Weight = options.QuestionWeight;
                 candidate.Fused *= options.QuestionWeight;
             }
 
@@ -109,12 +112,11 @@ public sealed class HybridSearcher(
             ranked = await DiversifyAsync(ranked, request.K, cancellationToken).ConfigureAwait(false);
         }
 
-        var terms = QueryText.Terms(request.Query);
         return ranked.Take(request.K)
             .Select(c => new SearchHit(
                 memories[c.Id],
                 c.Fused,
-                new ScoreExplanation(c.Vector, c.Text, c.Neighbour, c.Recency, c.Fused),
+                new ScoreExplanation(c.Vector, c.Text, c.Neighbour, c.Weight, c.Recency, c.Fused),
                 QueryText.Snippet(memories[c.Id].Text, terms)))
             .ToList();
     }
@@ -271,6 +273,8 @@ public sealed class HybridSearcher(
         public double Base { get; set; }
 
         public double Neighbour { get; set; }
+
+        public double Weight { get; set; } = 1;
 
         public double Recency { get; set; }
 

@@ -4,6 +4,7 @@ namespace Mnemo.Search;
 /// <param name="Vector">Cosine similarity to the query, when the hit was a vector candidate or a scored neighbour.</param>
 /// <param name="Text">BM25 score, when the hit matched the query's words.</param>
 /// <param name="Neighbour">What the hit received from a neighbouring turn's score.</param>
+/// <param name="Weight">Multiplier applied after fusion: below 1 when the memory is itself a question.</param>
 /// <param name="Recency">The recency bonus.</param>
 /// <param name="Fused">The final score the hits are ordered by.</param>
-public sealed record ScoreExplanation(double? Vector, double? Text, double Neighbour, double Recency, double Fused);
+public sealed record ScoreExplanation(double? Vector, double? Text, double Neighbour, double Weight, double Recency, double Fused);
