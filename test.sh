@@ -41,10 +41,16 @@ echo "== README example"
 demo="$(mktemp -d)"
 readme_example() {
   export MNEMO_DATA_DIR="$demo"
-  ./mnemo ingest ../shared/fixtures/openclaw &&
-  ./mnemo search "what did I say my ticket number was" | tee /dev/stderr | grep -q "ABC-123" &&
-  ./mnemo search "what did I say my ticket number was" --json | grep -q '"snippet"' &&
-  ./mnemo stats | grep -qE "memories +[1-9]" &&
+  local out
+  ./mnemo ingest ../shared/fixtures/openclaw || return 1
+  out=$(./mnemo search "what did I say my ticket number was") || return 1
+  echo "$out"
+  [[ "$out" == *"my ticket is ABC-123"* ]] || { echo "the turn with the ticket was not found"; return 1; }
+  out=$(./mnemo search "what did I say my ticket number was" --json) || return 1
+  [[ "$out" == *'"snippet"'* ]] || { echo "--json has no snippet"; return 1; }
+  out=$(./mnemo stats) || return 1
+  echo "$out"
+  [[ "$out" =~ memories\ +[1-9] ]] || { echo "stats shows no memories"; return 1; }
   ./mnemo serve --openclaw-dir ../shared/fixtures --once
 }
 check "readme example: ingest, search, stats, serve --once" readme_example
