@@ -50,6 +50,7 @@ public sealed partial class VectorIndexManager : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         Directory.CreateDirectory(directory);
+        RemoveAbandonedTemporaryFiles(directory);
         var manager = new VectorIndexManager(directory, store, options, dimensions, logger, new ExactVectorIndex(dimensions));
         var reason = await manager.TryLoadAsync(cancellationToken).ConfigureAwait(false);
         if (reason is not null)
@@ -120,12 +121,15 @@ public sealed partial class VectorIndexManager : IDisposable
     {
         var fileName = IndexFileName(Index.Kind);
         var finalPath = Path.Combine(_directory, fileName);
-        var temporary = finalPath + ".tmp";
+        // A temporary name of this process's own: a second process on the same data directory
+        // (a search beside serve) may be saving at the same moment.
+        var suffix = FormattableString.Invariant($".{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temporary = finalPath + suffix;
         Index.Save(temporary);
         var (bytes, checksum) = await ChecksumAsync(temporary, cancellationToken).ConfigureAwait(false);
         File.Move(temporary, finalPath, overwrite: true);
         var manifest = new IndexManifest(ManifestVersion, Index.Kind, Dimensions, Index.Count, Watermark, bytes, checksum);
-        var manifestTemporary = ManifestPath + ".tmp";
+        var manifestTemporary = ManifestPath + suffix;
         await using (var stream = new FileStream(manifestTemporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             await JsonSerializer.SerializeAsync(stream, manifest, IndexJsonContext.Default.IndexManifest, cancellationToken).ConfigureAwait(false);
@@ -233,6 +237,25 @@ public sealed partial class VectorIndexManager : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>Temporary files left by a process that died while saving (an hour is far longer than any save).</summary>
+    private static void RemoveAbandonedTemporaryFiles(string directory)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, "vectors.*.tmp"))
+        {
+            if (File.GetLastWriteTimeUtc(file) < DateTime.UtcNow.AddHours(-1))
+            {
+                try
+                {
+                    File.Delete(file);
+                }
+                catch (IOException)
+                {
+                    // In use after all: leave it.
+                }
+            }
+        }
     }
 
     private static async Task<(long Bytes, string Checksum)> ChecksumAsync(string path, CancellationToken cancellationToken)
