@@ -53,7 +53,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         ILoggerFactory? loggerFactory = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        MnemoOptionsValidator.Validate(options);
         time ??= TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
         DataDirectory.Ensure(options.DataDirectory);
