@@ -38,18 +38,18 @@ public static class CliProcess
 
     private static string FindCli()
     {
-        // tests/Mnemo.Tests/bin/<Configuration>/net10.0/ -> src/Mnemo.Cli/bin/<Configuration>/net10.0/Mnemo.Cli.dll
+        // tests/Mnemo.Tests/bin/<Configuration>/net10.0/ -> src/Mnemo.Cli/bin/<Configuration>/net10.0/mnemo.dll
         var testBin = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = testBin.Parent!.Name;
         for (var dir = testBin; dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "src", "Mnemo.Cli", "bin", configuration, testBin.Name, "Mnemo.Cli.dll");
+            var candidate = Path.Combine(dir.FullName, "src", "Mnemo.Cli", "bin", configuration, testBin.Name, "mnemo.dll");
             if (File.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new FileNotFoundException("Mnemo.Cli.dll was not built beside the tests");
+        throw new FileNotFoundException("mnemo.dll was not built beside the tests");
     }
 }
