@@ -89,9 +89,12 @@ public sealed class MemoryEngine : IAsyncDisposable
     public static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(EmbeddingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // The model loads when something is first embedded, not when a store is opened.
         return options.Provider switch
         {
-            "minilm" => new MiniLmEmbeddingGenerator(),
+            "minilm" => new LazyEmbeddingGenerator(
+                new EmbeddingGeneratorMetadata("onnxruntime", null, MiniLmEmbeddingGenerator.ModelId, MiniLmEmbeddingGenerator.Dimensions),
+                () => new MiniLmEmbeddingGenerator()),
             "openai" => new OpenAiEmbeddingGenerator(
                 options.BaseUrl ?? throw new ArgumentException("Embeddings.BaseUrl is required for the openai provider"),
                 options.Model ?? throw new ArgumentException("Embeddings.Model is required for the openai provider"),
