@@ -40,7 +40,9 @@ public sealed class HybridSearcher(
         var pool = Math.Max(options.CandidatePool, request.K);
         var terms = QueryText.Terms(request.Query);
 
-        var vectorHits = await VectorCandidatesAsync(queryVector, filter, pool, cancellationToken).ConfigureAwait(false);
+        // The memories a filter allows, read once: vector candidates and neighbours both need them.
+        var allowed = filter.IsEmpty ? null : await store.FilterIdsAsync(filter, cancellationToken).ConfigureAwait(false);
+        var vectorHits = await VectorCandidatesAsync(queryVector, allowed, pool, cancellationToken).ConfigureAwait(false);
         var textHits = await store.SearchTextAsync(terms, filter, pool, cancellationToken).ConfigureAwait(false);
 
         var candidates = new Dictionary<long, Candidate>();
@@ -67,7 +69,7 @@ public sealed class HybridSearcher(
 
         if (options.NeighbourWeight > 0 && candidates.Count > 0)
         {
-            await PropagateToNeighboursAsync(candidates, queryVector, filter, VectorNorm, cancellationToken).ConfigureAwait(false);
+            await PropagateToNeighboursAsync(candidates, queryVector, allowed, VectorNorm, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -121,14 +123,13 @@ public sealed class HybridSearcher(
             .ToList();
     }
 
-    private async Task<IReadOnlyList<VectorMatch>> VectorCandidatesAsync(float[] query, MemoryFilter filter, int pool, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<VectorMatch>> VectorCandidatesAsync(float[] query, HashSet<long>? allowed, int pool, CancellationToken cancellationToken)
     {
-        if (filter.IsEmpty)
+        if (allowed is null)
         {
             return index.Index.Search(query, pool);
         }
 
-        var allowed = await store.FilterIdsAsync(filter, cancellationToken).ConfigureAwait(false);
         if (allowed.Count == 0)
         {
             return [];
@@ -146,7 +147,7 @@ public sealed class HybridSearcher(
             .OrderByDescending(v => v.Similarity).ThenBy(v => v.Id).Take(pool).ToList();
     }
 
-    private async Task PropagateToNeighboursAsync(Dictionary<long, Candidate> candidates, float[] query, MemoryFilter filter, Func<float, double> vectorNorm, CancellationToken cancellationToken)
+    private async Task PropagateToNeighboursAsync(Dictionary<long, Candidate> candidates, float[] query, HashSet<long>? allowed, Func<float, double> vectorNorm, CancellationToken cancellationToken)
     {
         var neighbours = await store.GetNeighboursAsync(candidates.Keys.ToList(), cancellationToken).ConfigureAwait(false);
 
@@ -169,9 +170,8 @@ public sealed class HybridSearcher(
 
         if (newIds.Count > 0)
         {
-            if (!filter.IsEmpty)
+            if (allowed is not null)
             {
-                var allowed = await store.FilterIdsAsync(filter, cancellationToken).ConfigureAwait(false);
                 newIds.IntersectWith(allowed);
             }
 

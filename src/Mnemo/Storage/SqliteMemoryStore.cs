@@ -104,37 +104,26 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     }
 
     /// <summary>Content hashes of the memories that already exist under these keys (hex key to hash).</summary>
-    internal async Task<Dictionary<string, byte[]>> FindExistingAsync(IReadOnlyCollection<byte[]> keys, CancellationToken cancellationToken)
+    internal Task<Dictionary<string, byte[]>> FindExistingAsync(IReadOnlyCollection<byte[]> keys, CancellationToken cancellationToken) =>
+        ReadByBlobKeysAsync("SELECT memory_key, content_hash FROM memories WHERE memory_key IN", keys, bytes => bytes, cancellationToken);
+
+    /// <summary>Cached embeddings for these hashes (hex hash to vector).</summary>
+    internal Task<Dictionary<string, float[]>> GetEmbeddingsAsync(IReadOnlyCollection<byte[]> hashes, CancellationToken cancellationToken) =>
+        ReadByBlobKeysAsync("SELECT hash, vector FROM embeddings WHERE hash IN", hashes, bytes => VectorMath.FromBytes(bytes), cancellationToken);
+
+    /// <summary>Runs <c>{select} (keys...)</c> in chunks; the first column is the key, the second a blob value.</summary>
+    private async Task<Dictionary<string, T>> ReadByBlobKeysAsync<T>(string select, IReadOnlyCollection<byte[]> keys, Func<byte[], T> read, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var chunk in keys.Chunk(500))
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT memory_key, content_hash FROM memories WHERE memory_key IN ({Parameters(command, chunk)})";
+            command.CommandText = $"{select} ({Parameters(command, chunk)})";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                result[Convert.ToHexString((byte[])reader.GetValue(0))] = (byte[])reader.GetValue(1);
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>Cached embeddings for these hashes (hex hash to vector).</summary>
-    internal async Task<Dictionary<string, float[]>> GetEmbeddingsAsync(IReadOnlyCollection<byte[]> hashes, CancellationToken cancellationToken)
-    {
-        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in hashes.Chunk(500))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT hash, vector FROM embeddings WHERE hash IN ({Parameters(command, chunk)})";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                result[Convert.ToHexString((byte[])reader.GetValue(0))] = VectorMath.FromBytes((byte[])reader.GetValue(1));
+                result[Convert.ToHexString((byte[])reader.GetValue(0))] = read((byte[])reader.GetValue(1));
             }
         }
 
