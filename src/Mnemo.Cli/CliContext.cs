@@ -10,6 +10,8 @@ internal sealed class CliContext(ParseResult parse) : IDisposable
 
     public bool Json => Parse.GetValue(CommonOptions.Json);
 
+    public bool Verbose => Parse.GetValue(CommonOptions.Verbose);
+
     public string DataDirectory => MnemoOptions.ResolveDataDirectory(Parse.GetValue(CommonOptions.DataDir));
 
     /// <summary>Logs go to stderr: stdout carries results (and the MCP protocol in stdio mode).</summary>

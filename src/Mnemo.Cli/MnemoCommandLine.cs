@@ -17,6 +17,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(McpCommand.Create());
         return root;
     }
 

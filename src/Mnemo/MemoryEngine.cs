@@ -6,6 +6,7 @@ using Mnemo.Embeddings;
 using Mnemo.Indexing;
 using Mnemo.Ingest;
 using Mnemo.Readers;
+using Mnemo.Retention;
 using Mnemo.Search;
 using Mnemo.Storage;
 
@@ -21,6 +22,7 @@ public sealed class MemoryEngine : IAsyncDisposable
     private readonly bool _ownsEmbedder;
     private readonly IngestPipeline _pipeline;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly TimeProvider _time;
 
     private MemoryEngine(MnemoOptions options, SqliteMemoryStore store, VectorIndexManager index, IEmbeddingGenerator<string, Embedding<float>> embedder, bool ownsEmbedder, string modelId, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -30,8 +32,11 @@ public sealed class MemoryEngine : IAsyncDisposable
         _embedder = embedder;
         _ownsEmbedder = ownsEmbedder;
         ModelId = modelId;
-        _pipeline = new IngestPipeline(store, index, embedder, modelId, options.Chunking, options.IngestBatchSize, loggerFactory.CreateLogger<IngestPipeline>());
+        Compactions = new CompactionStore(store, time);
+        _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time);
+        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>());
+        _time = time;
     }
 
     public MnemoOptions Options { get; }
@@ -41,6 +46,10 @@ public sealed class MemoryEngine : IAsyncDisposable
     public VectorIndexManager Index { get; }
 
     public HybridSearcher Searcher { get; }
+
+    public CompactionStore Compactions { get; }
+
+    public RetainedContextBuilder Retention { get; }
 
     public string ModelId { get; }
 
@@ -187,6 +196,44 @@ public sealed class MemoryEngine : IAsyncDisposable
             _writeGate.Release();
         }
     }
+
+    /// <summary>The memories with these ids (missing ids are left out).</summary>
+    public Task<IReadOnlyList<Memory>> GetMemoriesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default) =>
+        Store.GetMemoriesAsync(ids, cancellationToken);
+
+    /// <summary>
+    /// Stores a fact the agent was told to keep, as a memory of its own (session <c>remembered</c>),
+    /// searchable at once. The same text for the same agent is stored once.
+    /// </summary>
+    public async Task<Memory> RememberAsync(string agent, string text, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(agent);
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        var trimmed = text.Trim();
+        var entryId = "fact-" + Convert.ToHexString(Hashes.Of(agent, trimmed))[..16].ToLowerInvariant();
+        var now = _time.GetUtcNow();
+        var turn = new Turn(agent, RememberedSession, entryId, null, "note", trimmed, now, actor, now.ToUnixTimeMilliseconds(), TurnProvenance.Default);
+        await IngestTurnsAsync($"remembered#{agent}", "remember", [turn], cancellationToken).ConfigureAwait(false);
+        await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
+        var id = await Store.FindIdAsync(agent, RememberedSession, entryId, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("a remembered fact was not stored");
+        return (await Store.GetMemoriesAsync([id], cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>Session id of the facts stored with <see cref="RememberAsync"/>.</summary>
+    public const string RememberedSession = "remembered";
+
+    /// <summary>Records a compaction the bridge plugin reported and prepares its retained context.</summary>
+    public async Task<Compaction> RecordCompactionAsync(CompactionEvent compaction, CancellationToken cancellationToken = default)
+    {
+        var (recorded, _) = await Compactions.RecordAsync(compaction, cancellationToken).ConfigureAwait(false);
+        await Retention.PrepareAsync(recorded, cancellationToken).ConfigureAwait(false);
+        return recorded;
+    }
+
+    public Task<RetainedContext> BuildContextAsync(RetainedContextRequest request, CancellationToken cancellationToken = default) =>
+        Retention.BuildAsync(request, cancellationToken);
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default) => Store.GetStatsAsync(cancellationToken);
 

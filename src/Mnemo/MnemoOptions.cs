@@ -18,6 +18,8 @@ public sealed record MnemoOptions
 
     public SearchOptions Search { get; init; } = new();
 
+    public Retention.RetentionOptions Retention { get; init; } = new();
+
     /// <summary>Turns per transaction during ingest.</summary>
     public int IngestBatchSize { get; init; } = 256;
 

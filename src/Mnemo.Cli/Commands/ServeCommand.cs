@@ -1,67 +1,85 @@
 using System.CommandLine;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Mnemo.Server.Hosting;
 
 namespace Mnemo.Cli.Commands;
 
 /// <summary>
-/// <c>mnemo serve [--openclaw-dir DIR] [--poll SECONDS]</c>: ingests the OpenClaw state directory and
-/// keeps following it (file change notifications, with polling as a backstop) until stopped.
+/// <c>mnemo serve [--urls URL] [--openclaw-dir DIR] [--poll SECONDS] [--no-follow] [--once]</c>: the
+/// daemon. HTTP API and MCP on 127.0.0.1:7420, OpenClaw transcripts followed live, until stopped.
 /// </summary>
-internal static partial class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {ServerOptions.DefaultUrls}, or Server:Urls in config.json)" };
         var openClaw = new Option<string?>("--openclaw-dir") { Description = "OpenClaw state directory (default: $MNEMO_OPENCLAW_DIR or ~/.openclaw)" };
-        var poll = new Option<double>("--poll") { Description = "Seconds between checks when no change notification arrives", DefaultValueFactory = _ => 5 };
-        var once = new Option<bool>("--once") { Description = "Ingest once and exit" };
-        var command = new Command("serve", "Run Mnemo: follow OpenClaw's transcripts and keep memory current") { openClaw, poll, once };
+        var poll = new Option<double?>("--poll") { Description = "Seconds between checks when no change notification arrives (default 1)" };
+        var noFollow = new Option<bool>("--no-follow") { Description = "Do not read OpenClaw's transcripts; serve the API only" };
+        var once = new Option<bool>("--once") { Description = "Ingest the OpenClaw state directory once and exit, without serving" };
+        var command = new Command("serve", "Run Mnemo: HTTP API, MCP, and live ingestion of OpenClaw's transcripts") { urls, openClaw, poll, noFollow, once };
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
-            var directory = Path.GetFullPath(parse.GetValue(openClaw)
-                ?? Environment.GetEnvironmentVariable("MNEMO_OPENCLAW_DIR")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".openclaw"));
-            var interval = TimeSpan.FromSeconds(Math.Max(0.2, parse.GetValue(poll)));
-            var logger = context.LoggerFactory.CreateLogger("Mnemo.Serve");
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
-            using var follower = new OpenClawFollower(directory);
-            LogStarted(logger, directory, context.DataDirectory);
-            Console.Error.WriteLine($"mnemo: following {directory}; memory in {context.DataDirectory}. Ctrl-C stops.");
-            while (!cancellationToken.IsCancellationRequested)
+            var overrides = new Dictionary<string, string?>();
+            if (parse.GetValue(urls) is { } listen)
             {
-                if (Directory.Exists(directory))
-                {
-                    var summary = await engine.IngestAsync([directory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
-                    if (summary.Added + summary.Updated > 0)
-                    {
-                        LogIngested(logger, summary.Added, summary.Updated, summary.Skipped);
-                        Console.Error.WriteLine($"mnemo: {summary.Added} new memories ({summary.Skipped} skipped)");
-                    }
-                }
-
-                if (parse.GetValue(once))
-                {
-                    break;
-                }
-
-                try
-                {
-                    await follower.WaitForChangeAsync(interval, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                overrides["Server:Urls"] = listen;
             }
 
-            await engine.Index.SaveAsync(CancellationToken.None).ConfigureAwait(false);
+            if (parse.GetValue(openClaw) is { } directory)
+            {
+                overrides["OpenClaw:StateDirectory"] = Path.GetFullPath(directory);
+            }
+
+            if (parse.GetValue(poll) is { } seconds)
+            {
+                overrides["OpenClaw:PollInterval"] = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(noFollow))
+            {
+                overrides["OpenClaw:Follow"] = "false";
+            }
+
+            var settings = MnemoSettings.Load(context.DataDirectory, overrides);
+            if (parse.GetValue(once))
+            {
+                return await IngestOnceAsync(context, settings, cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var app = MnemoServer.Build(settings, context.Verbose ? LogLevel.Debug : LogLevel.Information);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var following = settings.OpenClaw.Follow ? $"following {settings.OpenClaw.ResolveStateDirectory()}" : "not following OpenClaw";
+            Console.Error.WriteLine($"mnemo: listening on {string.Join(", ", app.Urls)}; {following}; memory in {context.DataDirectory}. Ctrl-C stops.");
+            try
+            {
+                await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C or SIGTERM: a normal stop.
+            }
+
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Following {Directory}, data in {DataDirectory}")]
-    private static partial void LogStarted(ILogger logger, string directory, string dataDirectory);
+    private static async Task<int> IngestOnceAsync(CliContext context, MnemoSettings settings, CancellationToken cancellationToken)
+    {
+        var directory = settings.OpenClaw.ResolveStateDirectory();
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"OpenClaw state directory {directory} does not exist");
+        }
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Ingested {Added} new and {Updated} updated memories ({Skipped} skipped)")]
-    private static partial void LogIngested(ILogger logger, long added, long updated, long skipped);
+        await using var engine = await MemoryEngine.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var summary = await engine.IngestAsync([directory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
+        Console.Error.WriteLine($"mnemo: {summary.Added} new memories, {summary.NewCompactions.Count} new compactions ({summary.Skipped} skipped)");
+        return ExitCodes.Ok;
+    }
 }

@@ -17,6 +17,7 @@ namespace Mnemo.Ingest;
 internal sealed partial class IngestPipeline(
     SqliteMemoryStore store,
     VectorIndexManager index,
+    CompactionStore compactions,
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     string modelId,
     ChunkingOptions chunking,
@@ -32,6 +33,7 @@ internal sealed partial class IngestPipeline(
         var buffer = new List<Turn>(batchSize);
         var previous = new Dictionary<(string, string), string?>();
         var issues = new List<ReadIssue>();
+        var newCompactions = new List<Compaction>();
         string? checkpoint = null;
         long turnsRead = 0, skipped = 0;
         var written = new BatchCounts(0, 0, 0, 0);
@@ -51,6 +53,21 @@ internal sealed partial class IngestPipeline(
                     }
 
                     LogSkipped(logger, issue.Issue.Source, issue.Issue.Line, issue.Issue.Message);
+                    break;
+                case CompactionRead read:
+                    // The entries before a compaction are stored first, so that its span can be placed.
+                    if (buffer.Count > 0)
+                    {
+                        written += await FlushAsync(buffer, cursor: null, previous, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var (recorded, isNew) = await compactions.RecordAsync(read.Compaction, cancellationToken).ConfigureAwait(false);
+                    if (isNew)
+                    {
+                        newCompactions.Add(recorded);
+                        LogCompaction(logger, recorded.Event.Agent, recorded.Event.Session, recorded.Event.TokensBefore, recorded.FromSequence, recorded.ToSequence);
+                    }
+
                     break;
                 case CheckpointRead read:
                     checkpoint = read.Cursor;
@@ -81,6 +98,7 @@ internal sealed partial class IngestPipeline(
             Skipped = skipped,
             Issues = issues,
             Elapsed = clock.Elapsed,
+            NewCompactions = newCompactions,
         };
     }
 
@@ -171,6 +189,9 @@ internal sealed partial class IngestPipeline(
         public static BatchCounts operator +(BatchCounts a, BatchCounts b) =>
             new(a.Added + b.Added, a.Updated + b.Updated, a.Unchanged + b.Unchanged, a.Embedded + b.Embedded);
     }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Compaction recorded for {Agent}/{Session}: {TokensBefore} tokens before, entries {From}..{To} left the context")]
+    private static partial void LogCompaction(ILogger logger, string agent, string session, long? tokensBefore, long? from, long? to);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Skipped unreadable input in {Source} at {Line}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string source, long? line, string problem);

@@ -24,6 +24,9 @@ public sealed record IngestSummary
 
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Compactions recorded for the first time.</summary>
+    public IReadOnlyList<Compaction> NewCompactions { get; init; } = [];
+
     public IngestSummary Add(IngestSummary other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -38,6 +41,7 @@ public sealed record IngestSummary
             Skipped = Skipped + other.Skipped,
             Issues = [.. Issues, .. other.Issues.Take(Math.Max(0, IngestPipeline.MaxReportedIssues - Issues.Count))],
             Elapsed = Elapsed + other.Elapsed,
+            NewCompactions = [.. NewCompactions, .. other.NewCompactions],
         };
     }
 }

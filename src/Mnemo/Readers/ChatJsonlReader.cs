@@ -18,7 +18,7 @@ public sealed class ChatJsonlReader : JsonlTurnReader
 
     protected override object CreateState(ReadRequest request) => request;
 
-    protected override Turn? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem)
+    protected override ReadItem? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem)
     {
         var request = (ReadRequest)state;
         problem = null;
@@ -44,6 +44,6 @@ public sealed class ChatJsonlReader : JsonlTurnReader
         var agent = request.Agent ?? JsonValues.String(entry, "agent") ?? "default";
         var session = JsonValues.String(entry, "session") ?? Path.GetFileNameWithoutExtension(request.Path);
         var entryId = JsonValues.String(entry, "id") ?? FormattableString.Invariant($"L{lineNumber}");
-        return new Turn(agent, session, entryId, null, role, content.Trim(), JsonValues.Timestamp(entry, "timestamp"), request.Path, lineNumber, TurnProvenance.Default);
+        return new TurnRead(new Turn(agent, session, entryId, null, role, content.Trim(), JsonValues.Timestamp(entry, "timestamp"), request.Path, lineNumber, TurnProvenance.Default));
     }
 }

@@ -21,6 +21,13 @@ internal static class JsonValues
             ? value
             : null;
 
+    /// <summary>A whole number (a JSON integer, or a float with no fraction), else null.</summary>
+    public static long? Int64(JsonElement element, string name) =>
+        Property(element, name) is { ValueKind: JsonValueKind.Number } value
+            ? value.TryGetInt64(out var whole) ? whole
+            : value.TryGetDouble(out var real) && real is >= long.MinValue and <= long.MaxValue && Math.Floor(real) == real ? (long)real : null
+            : null;
+
     /// <summary>Reads an ISO 8601 string or epoch milliseconds/seconds.</summary>
     public static DateTimeOffset? Timestamp(JsonElement element, string name)
     {

@@ -51,7 +51,7 @@ public abstract class JsonlTurnReader : ITurnReader
                 continue;
             }
 
-            Turn? turn = null;
+            ReadItem? read = null;
             string? problem = null;
             if (!Utf8.IsValid(line.Bytes.Span))
             {
@@ -62,7 +62,7 @@ public abstract class JsonlTurnReader : ITurnReader
                 try
                 {
                     using var document = JsonDocument.Parse(line.Bytes, DocumentOptions);
-                    turn = ParseEntry(document.RootElement, line.Number, state, out problem);
+                    read = ParseEntry(document.RootElement, line.Number, state, out problem);
                 }
                 catch (JsonException ex)
                 {
@@ -77,9 +77,9 @@ public abstract class JsonlTurnReader : ITurnReader
                 yield return Issue(request, line.Number, problem);
             }
 
-            if (turn is not null)
+            if (read is not null)
             {
-                yield return new TurnRead(turn);
+                yield return read;
             }
 
             // A truncated last line that did not parse may still be being written: do not move past it.
@@ -93,9 +93,9 @@ public abstract class JsonlTurnReader : ITurnReader
     /// <summary>Per-source state created once per read (session id, agent id, ...).</summary>
     protected abstract object CreateState(ReadRequest request);
 
-    /// <summary>Turns one JSON entry into a turn, or null when it holds no memory.</summary>
+    /// <summary>Turns one JSON entry into a turn (or another item), or null when it holds no memory.</summary>
     /// <param name="problem">Set when the entry is malformed for this format.</param>
-    protected abstract Turn? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem);
+    protected abstract ReadItem? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem);
 
     private static IssueRead Issue(ReadRequest request, long line, string message) => new(new ReadIssue(request.Path, line, message));
 

@@ -6,13 +6,13 @@ using Mnemo.Text;
 namespace Mnemo.Readers;
 
 /// <summary>
-/// Turns one OpenClaw transcript event (the same JSON in the JSONL and the SQLite era) into a turn.
-/// Only <c>message</c> entries carry conversation; everything else (session header, compaction,
-/// model changes, custom entries) is not a memory and yields null without a problem.
+/// Reads one OpenClaw transcript event (the same JSON in the JSONL and the SQLite era).
+/// <c>message</c> entries become turns and <c>compaction</c> entries compactions; everything else
+/// (session header, model changes, custom entries) holds no memory and yields null without a problem.
 /// </summary>
 internal static class OpenClawEvent
 {
-    public static Turn? Parse(JsonElement entry, string agent, string session, string source, long sequence, out string? problem)
+    public static ReadItem? Parse(JsonElement entry, string agent, string session, string source, long sequence, out string? problem)
     {
         problem = null;
         if (entry.ValueKind != JsonValueKind.Object)
@@ -21,10 +21,49 @@ internal static class OpenClawEvent
             return null;
         }
 
-        if (JsonValues.String(entry, "type") != "message")
+        return JsonValues.String(entry, "type") switch
         {
+            "message" => ParseMessage(entry, agent, session, source, sequence, out problem) is { } turn ? new TurnRead(turn) : null,
+            "compaction" => ParseCompaction(entry, agent, session, sequence, out problem) is { } compaction ? new CompactionRead(compaction) : null,
+            _ => null,
+        };
+    }
+
+    private static CompactionEvent? ParseCompaction(JsonElement entry, string agent, string session, long sequence, out string? problem)
+    {
+        problem = null;
+        var entryId = JsonValues.String(entry, "id");
+        if (string.IsNullOrEmpty(entryId))
+        {
+            problem = "compaction entry without an id; skipped";
             return null;
         }
+
+        var details = JsonValues.Property(entry, "details") is { ValueKind: JsonValueKind.Object } d
+            ? new CompactionDetails(Strings(d, "readFiles"), Strings(d, "modifiedFiles"), JsonValues.String(d, "latestUnresolvedUserRequest"))
+            : CompactionDetails.Empty;
+        return new CompactionEvent(
+            agent,
+            session,
+            entryId,
+            sequence,
+            JsonValues.Timestamp(entry, "timestamp") ?? DateTimeOffset.UnixEpoch,
+            JsonValues.Int64(entry, "tokensBefore"),
+            JsonValues.Int64(entry, "tokensAfter"),
+            JsonValues.String(entry, "summary"),
+            JsonValues.String(entry, "firstKeptEntryId"),
+            details,
+            "transcript");
+    }
+
+    private static string[] Strings(JsonElement element, string name) =>
+        JsonValues.Property(element, name) is { ValueKind: JsonValueKind.Array } array
+            ? array.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).Take(200).ToArray()
+            : [];
+
+    private static Turn? ParseMessage(JsonElement entry, string agent, string session, string source, long sequence, out string? problem)
+    {
+        problem = null;
 
         if (JsonValues.Property(entry, "message") is not { ValueKind: JsonValueKind.Object } message)
         {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Mnemo.Domain;
 
 namespace Mnemo.Readers;
 
@@ -18,7 +17,7 @@ public sealed class OpenClawJsonlReader : JsonlTurnReader
         OpenClawPaths.SessionFromFileName(request.Path),
         request.Path);
 
-    protected override Turn? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem)
+    protected override ReadItem? ParseEntry(JsonElement entry, long lineNumber, object state, out string? problem)
     {
         var file = (FileState)state;
         return OpenClawEvent.Parse(entry, file.Agent, file.Session, file.Source, lineNumber, out problem);

@@ -89,15 +89,15 @@ public sealed class OpenClawSqliteReader : ITurnReader
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var seq = reader.GetInt64(0);
-                var (turn, problem) = ReadRow(reader, decompressor, agent, session, request.Path, seq);
+                var (read, problem) = ReadRow(reader, decompressor, agent, session, request.Path, seq);
                 if (problem is not null)
                 {
                     yield return new IssueRead(new ReadIssue(request.Path, seq, $"session {session}: {problem}"));
                 }
 
-                if (turn is not null)
+                if (read is not null)
                 {
-                    yield return new TurnRead(turn);
+                    yield return read;
                 }
 
                 cursor[session] = seq;
@@ -112,7 +112,7 @@ public sealed class OpenClawSqliteReader : ITurnReader
         }
     }
 
-    private static (Turn? Turn, string? Problem) ReadRow(SqliteDataReader reader, Decompressor decompressor, string agent, string session, string source, long seq)
+    private static (ReadItem? Read, string? Problem) ReadRow(SqliteDataReader reader, Decompressor decompressor, string agent, string session, string source, long seq)
     {
         try
         {
@@ -138,8 +138,8 @@ public sealed class OpenClawSqliteReader : ITurnReader
             }
 
             using var document = JsonDocument.Parse(json);
-            var turn = OpenClawEvent.Parse(document.RootElement, agent, session, source, seq, out var problem);
-            return (turn, problem);
+            var read = OpenClawEvent.Parse(document.RootElement, agent, session, source, seq, out var problem);
+            return (read, problem);
         }
         catch (JsonException ex)
         {

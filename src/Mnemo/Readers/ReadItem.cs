@@ -16,3 +16,6 @@ public sealed record IssueRead(ReadIssue Issue) : ReadItem;
 /// resume right after it. The ingest pipeline persists it in the same transaction as the turns.
 /// </summary>
 public sealed record CheckpointRead(string Cursor) : ReadItem;
+
+/// <summary>A compaction entry read from a transcript.</summary>
+public sealed record CompactionRead(CompactionEvent Compaction) : ReadItem;

@@ -79,5 +79,31 @@ internal static class Migrations
         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
         """,
+
+        // 2: compactions the host made, with the span of entries that left the model's context.
+        """
+        CREATE TABLE compactions (
+            id                  INTEGER PRIMARY KEY,
+            agent               TEXT NOT NULL,
+            session             TEXT NOT NULL,
+            session_key         TEXT,
+            entry_id            TEXT,
+            seq                 INTEGER,
+            at                  INTEGER NOT NULL,
+            tokens_before       INTEGER,
+            tokens_after        INTEGER,
+            summary             TEXT,
+            first_kept_entry_id TEXT,
+            from_seq            INTEGER,
+            to_seq              INTEGER,
+            details             TEXT NOT NULL,
+            origin              TEXT NOT NULL CHECK (origin IN ('transcript', 'plugin')),
+            recorded_at         INTEGER NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX ux_compactions_entry ON compactions(agent, session, entry_id) WHERE entry_id IS NOT NULL;
+        CREATE INDEX ix_compactions_session ON compactions(agent, session, at);
+        CREATE INDEX ix_compactions_at ON compactions(at);
+        CREATE INDEX ix_memories_entry ON memories(agent, session, entry_id);
+        """,
     ];
 }

@@ -562,6 +562,49 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     }
 
     /// <summary>The store's version for derived data: the id of the latest audit event, and the memory count.</summary>
+    /// <summary>The id of an entry's first chunk, or null.</summary>
+    public async Task<long?> FindIdAsync(string agent, string session, string entryId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM memories WHERE agent = $agent AND session = $session AND entry_id = $entry ORDER BY chunk LIMIT 1";
+        command.Parameters.AddWithValue("$agent", agent);
+        command.Parameters.AddWithValue("$session", session);
+        command.Parameters.AddWithValue("$entry", entryId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id ? id : null;
+    }
+
+    /// <summary>
+    /// A session's memories up to a position (or before a time), newest first, with their vectors:
+    /// what left the context at a compaction.
+    /// </summary>
+    public async Task<IReadOnlyList<(Memory Memory, float[] Vector)>> GetSessionMemoriesAsync(string agent, string session, long? maxSequence, DateTimeOffset? before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        ArgumentNullException.ThrowIfNull(session);
+        var result = new List<(Memory, float[])>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT m.id, m.agent, m.session, m.entry_id, m.role, m.text, m.ts, m.source, m.seq, m.chunk, m.untrusted, m.speaker, e.vector
+            FROM memories m JOIN embeddings e ON e.id = m.embedding_id
+            WHERE m.agent = $agent AND m.session = $session AND ($max IS NULL OR m.seq <= $max) AND ($before IS NULL OR m.ts < $before)
+            ORDER BY m.seq DESC, m.chunk DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$agent", agent);
+        command.Parameters.AddWithValue("$session", session);
+        command.Parameters.AddWithValue("$max", (object?)maxSequence ?? DBNull.Value);
+        command.Parameters.AddWithValue("$before", before is { } b ? b.ToUnixTimeMilliseconds() : DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add((ReadMemory(reader), VectorMath.FromBytes((byte[])reader.GetValue(12))));
+        }
+
+        return result;
+    }
+
     public async Task<(long Watermark, long Count)> GetWatermarkAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -15,7 +15,7 @@ public sealed class ServeAndEvalTests
         Directory.CreateDirectory(openClaw);
         var data = dir.File("data");
         var database = Path.Combine(data, "mnemo.db");
-        using var process = Process.Start(CliProcess.StartInfo(data, "serve", "--openclaw-dir", openClaw, "--poll", "0.5"))!;
+        using var process = Process.Start(CliProcess.StartInfo(data, "serve", "--openclaw-dir", openClaw, "--poll", "0.5", "--urls", "http://127.0.0.1:0"))!;
         try
         {
             var sessions = Directory.CreateDirectory(Path.Combine(openClaw, "agents", "family", "sessions"));

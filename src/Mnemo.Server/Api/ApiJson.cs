@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mnemo.Server.Api;
+
+// The HTTP API's wire types. Requests use nullable members so that a missing field gets a clear
+// 400 that names it instead of a default value.
+
+public sealed record ErrorJson(string Error, string Detail, string? Field = null);
+
+public sealed record HealthJson(string Status, long Memories, string Version);
+
+public sealed record TurnJson(
+    string? Agent, string? Session, string? Id, string? ParentId, string? Role, string? Text,
+    DateTimeOffset? Timestamp, string? Speaker, bool? Untrusted);
+
+public sealed record IngestRequestJson(List<TurnJson>? Turns, string? Source);
+
+public sealed record IngestResponseJson(long Turns, long Added, long Updated, long Unchanged);
+
+public sealed record SearchRequestJson(string? Query, int? K, string? Agent, string? Session, DateTimeOffset? Since, DateTimeOffset? Until);
+
+public sealed record MemoryJson(long Id, string Agent, string Session, string EntryId, string Role, string Text, DateTimeOffset? Timestamp, string Source, bool Untrusted, string? Speaker);
+
+public sealed record HitJson(MemoryJson Memory, double Score, string Snippet);
+
+public sealed record SearchResponseJson(List<HitJson> Hits);
+
+public sealed record ContextRequestJson(string? SessionKey, string? SessionId, string? AgentId, string? Prompt, List<string>? Messages, int? TokenBudget);
+
+public sealed record ContextItemJson(string Origin, string Kind, string Text, long MemoryId, DateTimeOffset? Timestamp, string Session, string Role, bool Untrusted);
+
+public sealed record ContextResponseJson(string Text, int Tokens, long? CompactionId, List<ContextItemJson> Items, double ElapsedMs);
+
+public sealed record CompactionJson(
+    long Id, string Agent, string Session, string? SessionKey, string? EntryId, DateTimeOffset At, long? TokensBefore, long? TokensAfter,
+    string? Summary, string? FirstKeptEntryId, long? FromSeq, long? ToSeq, List<string> ReadFiles, List<string> ModifiedFiles,
+    string? LatestUnresolvedRequest, string Origin, DateTimeOffset RecordedAt);
+
+public sealed record CompactionListJson(List<CompactionJson> Compactions);
+
+public sealed record EventResponseJson(string Kind, bool Accepted, long? CompactionId, long? Added);
+
+public sealed record RememberRequestJson(string? Agent, string? Text);
+
+public sealed record ForgetResponseJson(List<long> Forgotten);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(ErrorJson))]
+[JsonSerializable(typeof(HealthJson))]
+[JsonSerializable(typeof(IngestRequestJson))]
+[JsonSerializable(typeof(IngestResponseJson))]
+[JsonSerializable(typeof(SearchRequestJson))]
+[JsonSerializable(typeof(SearchResponseJson))]
+[JsonSerializable(typeof(ContextRequestJson))]
+[JsonSerializable(typeof(ContextResponseJson))]
+[JsonSerializable(typeof(CompactionListJson))]
+[JsonSerializable(typeof(EventResponseJson))]
+[JsonSerializable(typeof(RememberRequestJson))]
+[JsonSerializable(typeof(MemoryJson))]
+[JsonSerializable(typeof(ForgetResponseJson))]
+[JsonSerializable(typeof(JsonElement))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Configuration;
+using Mnemo.Retention;
+
+namespace Mnemo.Server.Hosting;
+
+/// <summary>
+/// Everything <c>serve</c> and <c>mcp</c> run with, read from (lowest to highest) the defaults,
+/// <c>config.json</c> in the data directory, <c>MNEMO_*</c> environment variables
+/// (<c>MNEMO_Server__Urls</c>, ...) and the command line; validated before anything starts.
+/// </summary>
+public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, OpenClawOptions OpenClaw)
+{
+    /// <summary>Reads the settings; creates the config file with a fresh token when it has none.</summary>
+    /// <param name="overrides">Command-line values, keyed like the config (<c>Server:Urls</c>).</param>
+    public static MnemoSettings Load(string dataDirectory, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        DataDirectory.Ensure(dataDirectory);
+        var configPath = ConfigFile.EnsureToken(dataDirectory);
+        IConfiguration configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder()
+                .AddJsonFile(configPath, optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables("MNEMO_")
+                .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
+                .Build();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ArgumentException($"{configPath} is not valid JSON: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        var server = Bind<ServerOptions>(configuration, "Server");
+        server.Token = configuration["Auth:Token"] ?? string.Empty;
+        var openClaw = Bind<OpenClawOptions>(configuration, "OpenClaw");
+        var retention = Bind<RetentionOptions>(configuration, "Retention");
+        var memory = new MnemoOptions
+        {
+            DataDirectory = dataDirectory,
+            Embeddings = EmbeddingOptions.FromEnvironment(),
+            Retention = retention,
+        };
+        var settings = new MnemoSettings(memory, server, openClaw);
+        settings.Validate(configPath);
+        return settings;
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section)
+        where T : new()
+    {
+        try
+        {
+            return configuration.GetSection(section).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ArgumentException($"setting {section}: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+    }
+
+    private void Validate(string configPath)
+    {
+        MnemoOptionsValidator.Validate(Memory);
+        foreach (var url in Server.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new ArgumentException($"Server:Urls: '{url}' is not an http(s) URL (example: {ServerOptions.DefaultUrls})");
+            }
+        }
+
+        if (Server.MaxRequestBytes is < 1024 or > 256L * 1024 * 1024)
+        {
+            throw new ArgumentException($"Server:MaxRequestBytes must be between 1024 and 268435456, not {Server.MaxRequestBytes}");
+        }
+
+        if (Server.Token.Length < 16)
+        {
+            throw new ArgumentException($"Auth:Token in {configPath} must be at least 16 characters; delete it to have a new one generated");
+        }
+
+        if (OpenClaw.PollInterval < TimeSpan.FromMilliseconds(100) || OpenClaw.PollInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"OpenClaw:PollInterval must be between 00:00:00.1 and 01:00:00, not {OpenClaw.PollInterval}");
+        }
+
+        if (Memory.Retention.TokenBudget is < 0 or > 100_000)
+        {
+            throw new ArgumentException($"Retention:TokenBudget must be between 0 and 100000, not {Memory.Retention.TokenBudget}");
+        }
+    }
+}
