@@ -1,0 +1,56 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mnemo.Server.Hosting;
+
+namespace Mnemo.Tests.Support;
+
+/// <summary>The real <c>mnemo serve</c> host, in process, on a free loopback port.</summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestServer(WebApplication app, MnemoSettings settings, Uri address)
+    {
+        _app = app;
+        Settings = settings;
+        Address = address;
+        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Server.Token);
+        Anonymous = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public MnemoSettings Settings { get; }
+
+    public Uri Address { get; }
+
+    /// <summary>Sends the token.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>Sends no token.</summary>
+    public HttpClient Anonymous { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestServer> StartAsync(string dataDirectory, EmbedderFixture embedder, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var settings = MnemoSettings.Load(dataDirectory, new Dictionary<string, string?>(overrides ?? new Dictionary<string, string?>())
+        {
+            ["Server:Urls"] = "http://127.0.0.1:0",
+            ["OpenClaw:Follow"] = overrides?.ContainsKey("OpenClaw:StateDirectory") == true ? "true" : "false",
+        });
+        var app = MnemoServer.Build(settings, LogLevel.Warning, services => services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(embedder.Embedder));
+        await app.StartAsync();
+        return new TestServer(app, settings, new Uri(app.Urls.Single()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Anonymous.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
