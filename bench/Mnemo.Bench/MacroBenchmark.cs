@@ -14,7 +14,7 @@ namespace Mnemo.Bench;
 
 internal static class MacroBenchmark
 {
-    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null)
+    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false)
     {
         Console.WriteLine($"# Mnemo macro benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         var issues = new List<ReadIssue>();
@@ -23,7 +23,7 @@ internal static class MacroBenchmark
         var questions = conversations.SelectMany(c => c.Questions).Select(q => q.Question).ToList();
         using var embedder = new MiniLmEmbeddingGenerator();
 
-        if (sizes is null)
+        if (sizes is null && !contextOnly)
         {
             await IngestAgainstModelAsync(embedder, turns.Take(quick ? 500 : 2000).ToList());
         }
@@ -34,10 +34,15 @@ internal static class MacroBenchmark
         var seedVectors = (await embedder.GenerateAsync(seedTurns.Select(t => t.Text).ToList())).Select(e => e.Vector.ToArray()).ToList();
         var queryTexts = questions.Take(quick ? 50 : 200).ToList();
         var queryVectors = (await embedder.GenerateAsync(queryTexts)).Select(e => e.Vector.ToArray()).ToList();
-        foreach (var size in sizes ?? (quick ? [10_000] : [10_000, 100_000]))
+        if (!contextOnly)
         {
-            await SearchAtScaleAsync(size, seedTurns, seedVectors, queryTexts, queryVectors);
+            foreach (var size in sizes ?? (quick ? [10_000] : [10_000, 100_000]))
+            {
+                await SearchAtScaleAsync(size, seedTurns, seedVectors, queryTexts, queryVectors);
+            }
         }
+
+        await RetainedContextBenchmark.RunAsync(quick ? 10_000 : 100_000, seedTurns, seedVectors, queryTexts, embedder);
 
         return 0;
     }
@@ -164,7 +169,7 @@ internal static class MacroBenchmark
     }
 
     /// <summary>Writes <paramref name="size"/> memories straight into the store, bypassing the model.</summary>
-    private static async Task FillAsync(SqliteMemoryStore store, int size, List<Turn> seedTurns, List<float[]> seedVectors, Random random)
+    internal static async Task FillAsync(SqliteMemoryStore store, int size, List<Turn> seedTurns, List<float[]> seedVectors, Random random)
     {
         const string Model = FixedEmbedder.Model;
         for (var start = 0; start < size; start += 2000)

@@ -18,6 +18,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(McpCommand.Create());
+        root.Subcommands.Add(InitCommand.Create(root));
         return root;
     }
 

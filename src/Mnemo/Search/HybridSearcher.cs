@@ -123,6 +123,12 @@ public sealed class HybridSearcher(
             .ToList();
     }
 
+    /// <summary>The most candidates asked of the index for a filtered search.</summary>
+    private const int MaxOversampledCandidates = 4000;
+
+    /// <summary>Up to this many memories passing a filter are scored exactly when the index finds too few.</summary>
+    private const int ExactFallbackLimit = 5000;
+
     private async Task<IReadOnlyList<VectorMatch>> VectorCandidatesAsync(float[] query, HashSet<long>? allowed, int pool, CancellationToken cancellationToken)
     {
         if (allowed is null)
@@ -141,7 +147,21 @@ public sealed class HybridSearcher(
             return hits;
         }
 
-        // The approximate index found too few among the allowed memories: score them exactly.
+        // The approximate index stops exploring before it finds enough of a filter's memories when
+        // they are a small share of the store. Ask it for more candidates, in proportion to how
+        // selective the filter is, and keep the allowed ones.
+        var total = Math.Max(1, index.Index.Count);
+        var oversample = (int)Math.Min(Math.Min(total, MaxOversampledCandidates), (long)pool * Math.Max(2, (2 * total / allowed.Count) + 1));
+        if (oversample > pool)
+        {
+            var wider = index.Index.Search(query, oversample).Where(h => allowed.Contains(h.Id)).Take(pool).ToList();
+            if (wider.Count >= Math.Min(pool, allowed.Count) || allowed.Count > ExactFallbackLimit)
+            {
+                return wider.Count >= hits.Count ? wider : hits;
+            }
+        }
+
+        // Few memories pass the filter: score them all exactly.
         var vectors = await store.GetVectorsAsync(allowed, cancellationToken).ConfigureAwait(false);
         return vectors.Select(v => new VectorMatch(v.Key, VectorMath.Similarity(query, v.Value)))
             .OrderByDescending(v => v.Similarity).ThenBy(v => v.Id).Take(pool).ToList();

@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnemo.Server.Hosting;
+
+namespace Mnemo.Cli.Commands;
+
+/// <summary>
+/// <c>mnemo init [--openclaw [--apply] [--openclaw-command CMD]]</c>: creates the data directory and
+/// the config with its token, and prints (or applies) the exact OpenClaw wiring: the bridge plugin,
+/// its config, and the MCP server entry.
+/// </summary>
+internal static class InitCommand
+{
+    public const string PluginId = "mnemo";
+
+    public static Command Create(RootCommand root)
+    {
+        var openClaw = new Option<bool>("--openclaw") { Description = "Also show the OpenClaw wiring (plugin, its config, MCP server)" };
+        var apply = new Option<bool>("--apply") { Description = "Run the OpenClaw commands instead of only printing them" };
+        var openClawCommand = new Option<string>("--openclaw-command")
+        {
+            Description = "How to run OpenClaw's CLI, split on spaces (default: openclaw)",
+            DefaultValueFactory = _ => "openclaw",
+        };
+        var command = new Command("init", "Create the data directory and config (with its API token); show or apply the OpenClaw wiring") { openClaw, apply, openClawCommand };
+        command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
+        {
+            var existed = File.Exists(ConfigFile.PathIn(context.DataDirectory));
+            var settings = MnemoSettings.Load(context.DataDirectory);
+            var url = LoopbackUrl(settings.Server.Urls);
+            var wiring = parse.GetValue(openClaw) || parse.GetValue(apply)
+                ? Wiring(context.DataDirectory, url, settings.Server.Token, hasTranscribe: root.Subcommands.Any(c => c.Name == "transcribe"))
+                : [];
+            if (context.Json)
+            {
+                var json = new JsonObject
+                {
+                    ["dataDirectory"] = context.DataDirectory,
+                    ["config"] = ConfigFile.PathIn(context.DataDirectory),
+                    ["url"] = url,
+                    ["openclaw"] = new JsonArray([.. wiring.Select(w => (JsonNode)new JsonArray([.. w.Select(a => (JsonNode)JsonValue.Create(a))]))]),
+                };
+                Console.WriteLine(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                Console.WriteLine($"Mnemo data directory: {context.DataDirectory}");
+                Console.WriteLine($"Config: {ConfigFile.PathIn(context.DataDirectory)} ({(existed ? "kept" : "created")}; holds the API token, mode 0600)");
+                Console.WriteLine($"Run it with: mnemo serve   (listens on {url})");
+                if (wiring.Count > 0)
+                {
+                    Console.WriteLine();
+                    Console.WriteLine("OpenClaw wiring (run these, or `mnemo init --openclaw --apply`):");
+                    foreach (var arguments in wiring)
+                    {
+                        Console.WriteLine("  openclaw " + string.Join(' ', arguments.Select(Quote)));
+                    }
+
+                    if (!root.Subcommands.Any(c => c.Name == "transcribe"))
+                    {
+                        Console.WriteLine("  # voice notes: this build has no `mnemo transcribe` yet, so no transcriber is wired");
+                    }
+                }
+            }
+
+            if (!parse.GetValue(apply))
+            {
+                return ExitCodes.Ok;
+            }
+
+            var prefix = parse.GetValue(openClawCommand)!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var arguments in wiring)
+            {
+                var (exitCode, output) = await RunAsync(prefix, arguments, cancellationToken).ConfigureAwait(false);
+                if (exitCode != 0)
+                {
+                    await Console.Error.WriteLineAsync($"mnemo: `openclaw {arguments[0]} {arguments[1]}` failed with exit code {exitCode}:\n{output.Trim()}").ConfigureAwait(false);
+                    return ExitCodes.SystemError;
+                }
+
+                await Console.Error.WriteLineAsync($"mnemo: applied `openclaw {string.Join(' ', arguments.Take(3))}`").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync("mnemo: OpenClaw is wired; restart its gateway if it is running, and start `mnemo serve`.").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>The OpenClaw CLI calls (without the program name) that wire Mnemo in.</summary>
+    internal static List<string[]> Wiring(string dataDirectory, string url, string token, bool hasTranscribe)
+    {
+        var mnemo = MnemoInvocation();
+        var pluginConfig = new JsonObject { ["url"] = url, ["token"] = token };
+        var mcp = new JsonObject
+        {
+            ["command"] = mnemo[0],
+            ["args"] = new JsonArray([.. mnemo.Skip(1).Concat(["mcp", "--data-dir", dataDirectory]).Select(a => (JsonNode)JsonValue.Create(a))]),
+        };
+        var wiring = new List<string[]>
+        {
+            new[] { "plugins", "install", "--link", PluginDirectory(), "--force", "--accept-capabilities" },
+            new[] { "config", "set", $"plugins.entries.{PluginId}.hooks.allowConversationAccess", "true" },
+            new[] { "config", "set", $"plugins.entries.{PluginId}.config", pluginConfig.ToJsonString(), "--strict-json" },
+            new[] { "config", "set", "mcp.servers.mnemo", mcp.ToJsonString(), "--strict-json" },
+        };
+        if (hasTranscribe)
+        {
+            var transcriber = new JsonArray(new JsonObject
+            {
+                ["type"] = "cli",
+                ["command"] = mnemo[0],
+                ["args"] = new JsonArray([.. mnemo.Skip(1).Concat(["transcribe", "{{AttachmentPath}}", "--data-dir", dataDirectory]).Select(a => (JsonNode)JsonValue.Create(a))]),
+                ["capabilities"] = new JsonArray("audio"),
+            });
+            wiring.Add(["config", "set", "tools.media.models", transcriber.ToJsonString(), "--strict-json"]);
+        }
+
+        return wiring;
+    }
+
+    /// <summary>The bridge plugin shipped beside this program (copied there at build time).</summary>
+    internal static string PluginDirectory()
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "openclaw-plugin");
+        return File.Exists(Path.Combine(directory, "openclaw.plugin.json"))
+            ? directory
+            : throw new FileNotFoundException($"the OpenClaw bridge plugin is missing from {directory}; rebuild Mnemo");
+    }
+
+    /// <summary>How OpenClaw should start this very mnemo: the app host, or dotnet with the dll.</summary>
+    private static string[] MnemoInvocation()
+    {
+        var process = Environment.ProcessPath ?? "mnemo";
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? [process, typeof(InitCommand).Assembly.Location]
+            : [process];
+    }
+
+    private static string LoopbackUrl(string urls)
+    {
+        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
+        var uri = new UriBuilder(first);
+        if (uri.Host is "0.0.0.0" or "+" or "*" or "[::]")
+        {
+            uri.Host = "127.0.0.1";
+        }
+
+        return uri.Uri.ToString().TrimEnd('/');
+    }
+
+    private static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@".Contains(c, StringComparison.Ordinal))
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string[] prefix, string[] arguments, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(prefix[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in prefix.Skip(1).Concat(arguments))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {prefix[0]}");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+    }
+}

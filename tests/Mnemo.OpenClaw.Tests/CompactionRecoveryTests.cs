@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace Mnemo.OpenClaw.Tests;
+
+/// <summary>
+/// Real OpenClaw 2026.9.6 (gateway, bridge plugin wired by <c>mnemo init --openclaw --apply</c>),
+/// real <c>mnemo serve</c>, and a loopback fake standing in for the hosted model. Facts planted
+/// early leave the context at a forced compaction; the next turn's model request must carry them
+/// back through Mnemo. With Mnemo stopped, the agent must keep working.
+/// </summary>
+public sealed class CompactionRecoveryTests(ITestOutputHelper output)
+{
+    private const string Ticket = "INC-48213";
+
+    [Fact]
+    public async Task Compaction_FactsComeBackThroughMnemo_AndTheAgentSurvivesMnemoStopping()
+    {
+        var clock = Stopwatch.StartNew();
+        var openClaw = await OpenClawInstall.EnsureAsync();
+        var root = Directory.CreateTempSubdirectory("mnemo-e2e-");
+        var home = Path.Combine(root.FullName, "home");
+        var data = Path.Combine(root.FullName, "mnemo");
+        var mnemoPort = OpenClawInstall.FreePort();
+        var gatewayPort = OpenClawInstall.FreePort();
+        await using var model = await FakeModelServer.StartAsync();
+        Process? mnemo = null;
+        Process? gateway = null;
+        try
+        {
+            WriteOpenClawConfig(home, model.BaseAddress, gatewayPort);
+
+            // The wiring a user gets: `mnemo init --openclaw --apply` runs OpenClaw's own CLI.
+            var init = MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
+            init.Environment["PATH"] = Path.GetDirectoryName(openClaw.Node) + ":" + Environment.GetEnvironmentVariable("PATH");
+            var (initCode, initOut, initErr) = await OpenClawInstall.RunAsync(init, TimeSpan.FromMinutes(4));
+            Assert.True(initCode == 0, $"mnemo init --openclaw --apply failed: {initOut}\n{initErr}");
+            var wired = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(home, ".openclaw", "openclaw.json")))!;
+            Assert.Equal(true, (bool?)wired["plugins"]?["entries"]?["mnemo"]?["hooks"]?["allowConversationAccess"]);
+            Assert.NotNull(wired["mcp"]?["servers"]?["mnemo"]?["command"]);
+            Step("wired OpenClaw with mnemo init", clock);
+
+            mnemo = Process.Start(MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw")))!;
+            await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(data));
+
+            gateway = Process.Start(openClaw.StartInfo(home, "gateway", "run", "--bind", "loopback", "--port", gatewayPort.ToString(CultureInfo.InvariantCulture)))!;
+            DrainInBackground(gateway);
+            await OpenClawInstall.WaitForPortAsync(gatewayPort, gateway, TimeSpan.FromMinutes(2));
+            Step("mnemo serve and the OpenClaw gateway are up", clock);
+
+            // Facts early, then enough small talk that they are not among the turns a summary keeps verbatim.
+            await TurnAsync(openClaw, home, $"Hi! My support ticket is {Ticket} and the refund is $1,240.");
+            await TurnAsync(openClaw, home, "Please always answer in metric units. I prefer short answers.");
+            await TurnAsync(openClaw, home, "We decided to go with the Lisbon office for the offsite.");
+            for (var i = 1; i <= 4; i++)
+            {
+                await TurnAsync(openClaw, home, $"Small talk {i}: tomatoes like a sunny spot in the garden.");
+            }
+
+            Step("seven turns", clock);
+
+            var compact = await openClaw.RunAsync(home, TimeSpan.FromMinutes(2), "sessions", "compact", "agent:main:main", "--json");
+            Assert.True(compact.ExitCode == 0, $"sessions compact failed: {compact.Stdout}\n{compact.Stderr}");
+            var compactedAt = Stopwatch.StartNew();
+            var compaction = await WaitForCompactionAsync(http);
+            var seenAfter = compactedAt.Elapsed;
+            Step("compaction", clock);
+
+            // Mnemo recorded it: the transcript entry (summary, cut) merged with the plugin's report (session key).
+            Assert.Contains(FakeModelServer.SummaryMarker, compaction.GetProperty("summary").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(Ticket, compaction.GetProperty("summary").GetString(), StringComparison.Ordinal);
+            Assert.True(compaction.GetProperty("tokensBefore").GetInt64() > 0);
+            Assert.False(string.IsNullOrEmpty(compaction.GetProperty("entryId").GetString()));
+            Assert.Equal("agent:main:main", compaction.GetProperty("sessionKey").GetString());
+            var at = compaction.GetProperty("at").GetDateTimeOffset();
+            var recordedAt = compaction.GetProperty("recordedAt").GetDateTimeOffset();
+            output.WriteLine($"compaction at {at:O}; recorded by Mnemo {(recordedAt - at).TotalMilliseconds:F0} ms later; visible through the API {seenAfter.TotalMilliseconds:F0} ms after `sessions compact` returned");
+
+            var before = model.TurnRequests.Count;
+            await TurnAsync(openClaw, home, "What was my ticket number again, and how should you format answers?");
+            var request = model.TurnRequests.Skip(before).Last();
+            var text = FakeModelServer.AllText(request);
+            var start = text.IndexOf("<mnemo_memory>", StringComparison.Ordinal);
+            var end = text.IndexOf("</mnemo_memory>", StringComparison.Ordinal);
+            Assert.True(start >= 0 && end > start, "the model request carries no <mnemo_memory> block");
+            var injected = text[start..end];
+            var rest = text[..start] + text[end..];
+            Assert.Contains(Ticket, injected, StringComparison.Ordinal);
+            Assert.Contains("metric units", injected, StringComparison.Ordinal);
+            Assert.DoesNotContain(Ticket, rest, StringComparison.Ordinal);
+            output.WriteLine("injected:\n" + injected);
+            Step("turn after compaction carried the facts", clock);
+
+            // Mnemo stops; the agent goes on (the plugin fails open).
+            await OpenClawInstall.StopAsync(mnemo);
+            before = model.TurnRequests.Count;
+            var alone = await TurnAsync(openClaw, home, "Are you still there?");
+            Assert.Contains("fake reply", alone, StringComparison.Ordinal);
+            Assert.DoesNotContain("<mnemo_memory>", FakeModelServer.AllText(model.TurnRequests.Skip(before).Last()), StringComparison.Ordinal);
+            Step("turn with Mnemo stopped", clock);
+        }
+        finally
+        {
+            if (gateway is not null)
+            {
+                await OpenClawInstall.StopAsync(gateway);
+            }
+
+            if (mnemo is not null)
+            {
+                await OpenClawInstall.StopAsync(mnemo);
+            }
+
+            root.Delete(recursive: true);
+        }
+    }
+
+    private void Step(string what, Stopwatch clock) => output.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1} s] {what}");
+
+    private static async Task<string> TurnAsync(OpenClawInstall openClaw, string home, string message)
+    {
+        var (code, stdout, stderr) = await openClaw.RunAsync(home, TimeSpan.FromMinutes(3), "agent", "--agent", "main", "--message", message, "--json");
+        Assert.True(code == 0, $"the turn '{message}' failed ({code}): {stdout}\n{stderr}");
+        return stdout;
+    }
+
+    private static async Task<JsonElement> WaitForCompactionAsync(HttpClient http)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            using var response = await http.GetAsync("/v1/compactions?agent=main");
+            response.EnsureSuccessStatusCode();
+            var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("compactions");
+            if (list.GetArrayLength() > 0 && list[0].TryGetProperty("summary", out _) && list[0].TryGetProperty("sessionKey", out _))
+            {
+                return list[0].Clone();
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("Mnemo did not record the compaction within 30 s");
+    }
+
+    private static ProcessStartInfo MnemoStartInfo(string data, int port, string home, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(OpenClawInstall.MnemoDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(data);
+        info.Environment["MNEMO_Server__Urls"] = $"http://127.0.0.1:{port}";
+        OpenClawInstall.Isolate(info, home);
+        return info;
+    }
+
+    private static string Token(string data) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")))!["Auth"]!["Token"]!.GetValue<string>();
+
+    private static void DrainInBackground(Process process)
+    {
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+    }
+
+    private static void WriteOpenClawConfig(string home, Uri model, int gatewayPort)
+    {
+        var config = new JsonObject
+        {
+            ["agents"] = new JsonObject { ["defaults"] = new JsonObject
+            {
+                ["model"] = new JsonObject { ["primary"] = "fake/fake-model" },
+                ["compaction"] = new JsonObject { ["keepRecentTokens"] = 200 },
+            } },
+            ["models"] = new JsonObject
+            {
+                ["mode"] = "merge",
+                ["providers"] = new JsonObject { ["fake"] = new JsonObject
+                {
+                    ["baseUrl"] = new Uri(model, "/v1").ToString(),
+                    ["apiKey"] = "sk-local",
+                    ["api"] = "openai-completions",
+                    ["models"] = new JsonArray(new JsonObject
+                    {
+                        ["id"] = "fake-model", ["name"] = "Fake", ["reasoning"] = false, ["input"] = new JsonArray("text"),
+                        ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
+                        ["contextWindow"] = 128000, ["maxTokens"] = 4096,
+                    }),
+                } },
+            },
+            ["gateway"] = new JsonObject
+            {
+                ["mode"] = "local", ["bind"] = "loopback", ["port"] = gatewayPort,
+                ["auth"] = new JsonObject { ["mode"] = "token", ["token"] = "e2e-gateway-token-0123456789" },
+            },
+            ["discovery"] = new JsonObject { ["mdns"] = new JsonObject { ["mode"] = "off" } },
+            ["logging"] = new JsonObject { ["file"] = Path.Combine(home, "openclaw.log") },
+        };
+        Directory.CreateDirectory(Path.Combine(home, ".openclaw"));
+        File.WriteAllText(Path.Combine(home, ".openclaw", "openclaw.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
