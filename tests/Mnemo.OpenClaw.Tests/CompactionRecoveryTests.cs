@@ -45,6 +45,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Step("wired OpenClaw with mnemo init", clock);
 
             mnemo = Process.Start(MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw")))!;
+            var mnemoLog = Capture(mnemo);
             await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(data));
@@ -68,7 +69,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             var compact = await openClaw.RunAsync(home, TimeSpan.FromMinutes(2), "sessions", "compact", "agent:main:main", "--json");
             Assert.True(compact.ExitCode == 0, $"sessions compact failed: {compact.Stdout}\n{compact.Stderr}");
             var compactedAt = Stopwatch.StartNew();
-            var compaction = await WaitForCompactionAsync(http);
+            var compaction = await WaitForCompactionAsync(http, () => $"{compact.Stdout}\nmnemo serve said:\n{mnemoLog}\nOpenClaw log:\n{Tail(Path.Combine(home, "openclaw.log"))}");
             var seenAfter = compactedAt.Elapsed;
             Step("compaction", clock);
 
@@ -130,14 +131,17 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
         return stdout;
     }
 
-    private static async Task<JsonElement> WaitForCompactionAsync(HttpClient http)
+    private static async Task<JsonElement> WaitForCompactionAsync(HttpClient http, Func<string> diagnostics)
     {
         var clock = Stopwatch.StartNew();
+        var last = string.Empty;
         while (clock.Elapsed < TimeSpan.FromSeconds(30))
         {
             using var response = await http.GetAsync("/v1/compactions?agent=main");
             response.EnsureSuccessStatusCode();
-            var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("compactions");
+            last = await response.Content.ReadAsStringAsync();
+            var list = JsonDocument.Parse(last).RootElement.GetProperty("compactions");
+            // The transcript entry gives the summary; the plugin's after_compaction report the session key.
             if (list.GetArrayLength() > 0 && list[0].TryGetProperty("summary", out _) && list[0].TryGetProperty("sessionKey", out _))
             {
                 return list[0].Clone();
@@ -146,7 +150,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             await Task.Delay(50);
         }
 
-        throw new TimeoutException("Mnemo did not record the compaction within 30 s");
+        throw new TimeoutException($"Mnemo did not record the compaction within 30 s; last answer: {last}\n{diagnostics()}");
     }
 
     private static ProcessStartInfo MnemoStartInfo(string data, int port, string home, params string[] args)
@@ -167,6 +171,20 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
 
     private static string Token(string data) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")))!["Auth"]!["Token"]!.GetValue<string>();
+
+    /// <summary>Reads a process's output as it comes (a full pipe would stall it) and keeps it for diagnostics.</summary>
+    private static System.Text.StringBuilder Capture(Process process)
+    {
+        var log = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return log;
+    }
+
+    private static string Tail(string path) =>
+        File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(40)) : "(no log)";
 
     private static void DrainInBackground(Process process)
     {

@@ -105,6 +105,9 @@ internal static class InitCommand
             new[] { "config", "set", $"plugins.entries.{PluginId}.hooks.allowConversationAccess", "true" },
             new[] { "config", "set", $"plugins.entries.{PluginId}.config", pluginConfig.ToJsonString(), "--strict-json" },
             new[] { "config", "set", "mcp.servers.mnemo", mcp.ToJsonString(), "--strict-json" },
+
+            // OpenClaw 2026.9.6 links a plugin disabled; enabling it is an explicit step.
+            new[] { "plugins", "enable", PluginId },
         };
         if (hasTranscribe)
         {

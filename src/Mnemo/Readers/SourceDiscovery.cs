@@ -38,6 +38,13 @@ public static class SourceDiscovery
             return DiscoverOpenClaw(agents, format);
         }
 
+        // An OpenClaw state directory before its first agent: nothing to read yet (its other
+        // databases, state/openclaw.sqlite and the like, are not transcripts).
+        if (format is "auto" or "openclaw" or "openclaw-sqlite" && File.Exists(Path.Combine(full, "openclaw.json")))
+        {
+            return [];
+        }
+
         var found = new List<(string, string)>();
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         foreach (var file in Directory.EnumerateFiles(full, "*", options).Order(StringComparer.Ordinal))

@@ -90,16 +90,25 @@ public sealed class CompactionStore
             result = new Compaction(existing.Id, merged, from, to, existing.RecordedAt);
             added = false;
         }
-        else if (compaction.EntryId is null && existing.Event.TokensBefore is null && compaction.TokensBefore is not null)
+        else if (compaction.EntryId is null
+            && ((existing.Event.TokensBefore is null && compaction.TokensBefore is not null) || (existing.Event.SessionKey is null && compaction.SessionKey is not null)))
         {
+            // The plugin's report came after the transcript entry: it adds what the entry lacks.
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
-            update.CommandText = "UPDATE compactions SET tokens_before = $before, session_key = COALESCE(session_key, $key) WHERE id = $id";
-            update.Parameters.AddWithValue("$before", compaction.TokensBefore);
+            update.CommandText = "UPDATE compactions SET tokens_before = COALESCE(tokens_before, $before), session_key = COALESCE(session_key, $key) WHERE id = $id";
+            update.Parameters.AddWithValue("$before", (object?)compaction.TokensBefore ?? DBNull.Value);
             update.Parameters.AddWithValue("$key", (object?)compaction.SessionKey ?? DBNull.Value);
             update.Parameters.AddWithValue("$id", existing.Id);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            result = existing with { Event = existing.Event with { TokensBefore = compaction.TokensBefore, SessionKey = existing.Event.SessionKey ?? compaction.SessionKey } };
+            result = existing with
+            {
+                Event = existing.Event with
+                {
+                    TokensBefore = existing.Event.TokensBefore ?? compaction.TokensBefore,
+                    SessionKey = existing.Event.SessionKey ?? compaction.SessionKey,
+                },
+            };
             added = false;
         }
         else
