@@ -16,9 +16,6 @@ public sealed partial class OpenClawWatcher(MemoryEngine engine, OpenClawOptions
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(30);
 
-    /// <summary>Completed passes, for tests and health.</summary>
-    public long Passes { get; private set; }
-
     /// <summary>The last time from a compaction to its retained context being ready.</summary>
     public TimeSpan? LastCompactionLatency { get; private set; }
 
@@ -42,7 +39,6 @@ public sealed partial class OpenClawWatcher(MemoryEngine engine, OpenClawOptions
                     LogPassFailed(logger, ex);
                 }
 
-                Passes++;
                 try
                 {
                     await signal.WaitAsync(options.PollInterval, stoppingToken).ConfigureAwait(false);
