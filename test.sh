@@ -51,9 +51,14 @@ readme_example() {
   out=$(./mnemo stats) || return 1
   echo "$out"
   [[ "$out" =~ memories\ +[1-9] ]] || { echo "stats shows no memories"; return 1; }
-  ./mnemo serve --openclaw-dir ../shared/fixtures --once
+  ./mnemo serve --openclaw-dir ../shared/fixtures --once || return 1
+  out=$(./mnemo init --openclaw) || return 1
+  echo "$out"
+  [[ "$out" == *"openclaw plugins install --link "*"openclaw-plugin --force --accept-capabilities"* ]] || { echo "init --openclaw shows no plugin install"; return 1; }
+  [[ "$out" == *"plugins.entries.mnemo.config"* && "$out" == *"mcp.servers.mnemo"* ]] || { echo "init --openclaw misses the plugin config or the MCP entry"; return 1; }
+  [[ "$(stat -c %a "$demo/config.json")" == 600 ]] || { echo "config.json is not 0600"; return 1; }
 }
-check "readme example: ingest, search, stats, serve --once" readme_example
+check "readme example: ingest, search, stats, serve --once, init --openclaw" readme_example
 rm -rf "$demo"
 
 echo "== retrieval quality floor (LoCoMo recall@10 >= 0.70)"
