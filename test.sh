@@ -61,6 +61,9 @@ readme_example() {
 check "readme example: ingest, search, stats, serve --once, init --openclaw" readme_example
 rm -rf "$demo"
 
+echo "== bridge plugin"
+check "integrations/openclaw type-checks (strict) against OpenClaw 2026.9.6's SDK" ./eng/typecheck-plugin.sh
+
 echo "== retrieval quality floor (LoCoMo recall@10 >= 0.70)"
 locomo_floor() {
   ./mnemo eval ../shared/data/locomo/locomo10.json --json > "$demo.eval.json" &&

@@ -18,6 +18,9 @@ interface HookContext {
   trigger?: string;
 }
 
+/** The hooks whose events Mnemo records or wakes up on. */
+type ForwardedHook = "before_compaction" | "after_compaction" | "agent_end" | "message_received" | "session_end";
+
 const DEFAULT_URL = "http://127.0.0.1:7420";
 const MAX_MESSAGE_CHARS = 4000;
 const MAX_PROMPT_CHARS = 30000;
@@ -100,7 +103,7 @@ export default definePluginEntry({
       }
     });
 
-    const forward = (kind: string, pick: (event: Record<string, unknown>) => Record<string, unknown>) => {
+    const forward = (kind: ForwardedHook, pick: (event: Record<string, unknown>) => Record<string, unknown>) => {
       api.on(kind, async (event: Record<string, unknown>, ctx: HookContext) => {
         try {
           await post(`/v1/events/${kind}`, { sessionKey: ctx.sessionKey, sessionId: ctx.sessionId, agentId: ctx.agentId, timestamp: Date.now(), ...pick(event ?? {}) }, eventTimeoutMs);
