@@ -39,7 +39,7 @@ public sealed record CompactionJson(
 
 public sealed record CompactionListJson(List<CompactionJson> Compactions);
 
-public sealed record EventResponseJson(string Kind, bool Accepted, long? CompactionId, long? Added);
+public sealed record EventResponseJson(string Kind, bool Accepted, long? CompactionId);
 
 public sealed record RememberRequestJson(string? Agent, string? Text);
 

@@ -181,7 +181,7 @@ public static class MnemoApi
         try
         {
             var compaction = await events.HandleAsync(kind, body, cancellationToken).ConfigureAwait(false);
-            return TypedResults.Json(new EventResponseJson(kind, true, compaction?.Id, null), ApiJsonContext.Default.EventResponseJson);
+            return TypedResults.Json(new EventResponseJson(kind, true, compaction?.Id), ApiJsonContext.Default.EventResponseJson);
         }
         catch (ArgumentException ex)
         {

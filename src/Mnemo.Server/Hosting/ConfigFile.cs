@@ -56,10 +56,6 @@ public static class ConfigFile
         return path;
     }
 
-    /// <summary>Reads the token (after <see cref="EnsureToken"/>); environment overrides win.</summary>
-    public static string ReadToken(string dataDirectory) =>
-        MnemoSettings.Load(dataDirectory).Server.Token;
-
     private static string NewToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

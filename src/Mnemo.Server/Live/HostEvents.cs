@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Mnemo.Domain;
+using Mnemo.Readers;
 
 namespace Mnemo.Server.Live;
 
@@ -27,7 +28,7 @@ public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal,
         var sessionKey = Text(body, "sessionKey");
         var agent = Text(body, "agentId") ?? AgentFromSessionKey(sessionKey) ?? "main";
         var session = Text(body, "sessionId");
-        var at = Time(body, "timestamp") ?? time.GetUtcNow();
+        var at = JsonValues.Timestamp(body, "timestamp") ?? time.GetUtcNow();
         LogEvent(logger, kind, agent);
         switch (kind)
         {
@@ -83,27 +84,10 @@ public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal,
     }
 
     private static string? Text(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 and <= 512 } text ? text : null;
+        JsonValues.String(body, name) is { Length: > 0 and <= 512 } text ? text : null;
 
     private static long? Number(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) && number >= 0 ? number : null;
-
-    private static DateTimeOffset? Time(JsonElement body, string name)
-    {
-        if (!body.TryGetProperty(name, out var value))
-        {
-            return null;
-        }
-
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var ms) && ms > 0 && ms < 253402300799999)
-        {
-            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
-        }
-
-        return value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
-            ? parsed
-            : null;
-    }
+        JsonValues.Int64(body, name) is >= 0 and var number ? number : null;
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Host event {Kind} for agent {Agent}")]
     private static partial void LogEvent(ILogger logger, string kind, string agent);

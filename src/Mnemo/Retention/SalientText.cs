@@ -43,7 +43,7 @@ public static partial class SalientText
 
                 if (kind != SalientKind.None)
                 {
-                    result.Add(new SalientSentence(Shorten(sentence), kind, identifiers));
+                    result.Add(new SalientSentence(RecallText.Clip(sentence, MaxSentenceChars), kind, identifiers));
                 }
             }
             catch (RegexMatchTimeoutException)
@@ -144,9 +144,6 @@ public static partial class SalientText
 
         return builder.ToString();
     }
-
-    private static string Shorten(string sentence) =>
-        sentence.Length <= MaxSentenceChars ? sentence : string.Concat(sentence.AsSpan(0, MaxSentenceChars - 1).TrimEnd(), "…");
 
     private const int TimeoutMs = 50;
 
