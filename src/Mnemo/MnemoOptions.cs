@@ -20,6 +20,18 @@ public sealed record MnemoOptions
 
     public Retention.RetentionOptions Retention { get; init; } = new();
 
+    /// <summary>When the built-in jobs run.</summary>
+    public Scheduling.ScheduleOptions Schedule { get; init; } = new();
+
+    /// <summary>The chat model for digests and three-pass prompting; none by default.</summary>
+    public Language.LanguageModelOptions Model { get; init; } = new();
+
+    public Digests.DigestOptions Digests { get; init; } = new();
+
+    public Signals.SignalOptions Signals { get; init; } = new();
+
+    public Delivery.DeliveryOptions Delivery { get; init; } = new();
+
     /// <summary>Turns per transaction during ingest.</summary>
     public int IngestBatchSize { get; init; } = 256;
 

@@ -105,5 +105,105 @@ internal static class Migrations
         CREATE INDEX ix_compactions_at ON compactions(at);
         CREATE INDEX ix_memories_entry ON memories(agent, session, entry_id);
         """,
+        // 3: the scheduler's jobs, digests, signals, language-model calls and three-pass records.
+        """
+        CREATE TABLE jobs (
+            name            TEXT PRIMARY KEY,
+            next_run        INTEGER,
+            last_occurrence INTEGER,
+            last_started    INTEGER,
+            last_finished   INTEGER,
+            last_duration   INTEGER,
+            last_outcome    TEXT CHECK (last_outcome IN ('succeeded', 'failed')),
+            last_detail     TEXT,
+            failures        INTEGER NOT NULL DEFAULT 0,
+            lease_owner     TEXT,
+            lease_until     INTEGER
+        ) STRICT;
+
+        CREATE TABLE job_runs (
+            id          INTEGER PRIMARY KEY,
+            job         TEXT NOT NULL,
+            occurrence  INTEGER,
+            attempt     INTEGER NOT NULL,
+            trigger     TEXT NOT NULL CHECK (trigger IN ('schedule', 'catch-up', 'retry', 'manual')),
+            started     INTEGER NOT NULL,
+            finished    INTEGER NOT NULL,
+            outcome     TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+            detail      TEXT
+        ) STRICT;
+        CREATE INDEX ix_job_runs_job ON job_runs(job, started);
+
+        CREATE TABLE digests (
+            id           INTEGER PRIMARY KEY,
+            kind         TEXT NOT NULL CHECK (kind IN ('hourly', 'daily', 'weekly')),
+            agent        TEXT NOT NULL,
+            period_start INTEGER NOT NULL,
+            period_end   INTEGER NOT NULL,
+            method       TEXT NOT NULL CHECK (method IN ('extractive', 'model')),
+            text         TEXT NOT NULL,
+            lines        TEXT NOT NULL,
+            sources      INTEGER NOT NULL,
+            memory_id    INTEGER,
+            prompt_run   INTEGER,
+            created_at   INTEGER NOT NULL,
+            delivered_at INTEGER
+        ) STRICT;
+        CREATE UNIQUE INDEX ux_digests_period ON digests(kind, agent, period_start);
+        CREATE INDEX ix_digests_created ON digests(created_at);
+
+        CREATE TABLE signals (
+            id           INTEGER PRIMARY KEY,
+            kind         TEXT NOT NULL,
+            key          TEXT NOT NULL UNIQUE,
+            severity     TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+            title        TEXT NOT NULL,
+            agents       TEXT NOT NULL,
+            evidence     TEXT NOT NULL,
+            due_at       INTEGER,
+            first_seen   INTEGER NOT NULL,
+            last_seen    INTEGER NOT NULL,
+            detections   INTEGER NOT NULL,
+            delivered_at INTEGER
+        ) STRICT;
+        CREATE INDEX ix_signals_seen ON signals(last_seen);
+
+        CREATE TABLE llm_calls (
+            id            INTEGER PRIMARY KEY,
+            at            INTEGER NOT NULL,
+            purpose       TEXT NOT NULL,
+            provider      TEXT NOT NULL,
+            model         TEXT,
+            input_tokens  INTEGER,
+            output_tokens INTEGER,
+            cost          REAL,
+            latency_ms    INTEGER NOT NULL,
+            outcome       TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+            error         TEXT
+        ) STRICT;
+        CREATE INDEX ix_llm_calls_at ON llm_calls(at);
+
+        CREATE TABLE prompt_runs (
+            id         INTEGER PRIMARY KEY,
+            purpose    TEXT NOT NULL,
+            task       TEXT NOT NULL,
+            sources    TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            outcome    TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed')),
+            result     TEXT,
+            error      TEXT
+        ) STRICT;
+
+        CREATE TABLE prompt_passes (
+            run_id        INTEGER NOT NULL REFERENCES prompt_runs(id) ON DELETE CASCADE,
+            pass          TEXT NOT NULL CHECK (pass IN ('draft', 'critique', 'refine')),
+            prompt        TEXT NOT NULL,
+            output        TEXT NOT NULL,
+            input_tokens  INTEGER,
+            output_tokens INTEGER,
+            latency_ms    INTEGER NOT NULL,
+            PRIMARY KEY (run_id, pass)
+        ) STRICT;
+        """,
     ];
 }

@@ -607,6 +607,74 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// The conversation memories said in [<paramref name="from"/>, <paramref name="until"/>),
+    /// oldest first, with their vectors; digests are left out. What digests and signals read.
+    /// </summary>
+    public async Task<IReadOnlyList<(Memory Memory, float[] Vector)>> GetMemoriesBetweenAsync(DateTimeOffset from, DateTimeOffset until, string? agent, int limit, CancellationToken cancellationToken)
+    {
+        var result = new List<(Memory, float[])>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT m.id, m.agent, m.session, m.entry_id, m.role, m.text, m.ts, m.source, m.seq, m.chunk, m.untrusted, m.speaker, e.vector
+            FROM memories m JOIN embeddings e ON e.id = m.embedding_id
+            WHERE m.ts >= $from AND m.ts < $until AND m.role <> 'digest' AND ($agent IS NULL OR m.agent = $agent)
+            ORDER BY m.ts, m.agent, m.session, m.seq, m.chunk LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$agent", (object?)agent ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add((ReadMemory(reader), VectorMath.FromBytes((byte[])reader.GetValue(12))));
+        }
+
+        return result;
+    }
+
+    /// <summary>The agents with conversation memories said in [<paramref name="from"/>, <paramref name="until"/>).</summary>
+    public async Task<IReadOnlyList<string>> GetActiveAgentsAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var agents = new List<string>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT DISTINCT agent FROM memories WHERE ts >= $from AND ts < $until AND role <> 'digest' ORDER BY agent";
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            agents.Add(reader.GetString(0));
+        }
+
+        return agents;
+    }
+
+    /// <summary>Conversation turns per agent per UTC day in [<paramref name="from"/>, <paramref name="until"/>).</summary>
+    public async Task<IReadOnlyList<(string Agent, DateOnly Day, int Turns)>> CountTurnsPerDayAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var counts = new List<(string, DateOnly, int)>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT agent, ts / 86400000 AS day, COUNT(*) FROM memories
+            WHERE ts >= $from AND ts < $until AND role <> 'digest' AND chunk = 0
+            GROUP BY agent, day ORDER BY agent, day
+            """;
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.Add((reader.GetString(0), DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)reader.GetInt64(1)), reader.GetInt32(2)));
+        }
+
+        return counts;
+    }
+
     public async Task<(long Watermark, long Count)> GetWatermarkAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,367 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Mnemo.Domain;
+using Mnemo.Embeddings;
+using Mnemo.Language;
+using Mnemo.Retention;
+using Mnemo.Search;
+using Mnemo.Signals;
+
+namespace Mnemo.Digests;
+
+/// <summary>
+/// Writes the hourly summaries, the daily sync and the weekly synthesis. With a model configured a
+/// digest is drafted, critiqued and refined (three passes) from the period's most salient memories;
+/// without one, or when the model fails, it is extractive. Every digest is stored once per kind,
+/// agent and period, and stored as a memory too, so search finds it.
+/// </summary>
+public sealed partial class DigestService(
+    MemoryEngine engine,
+    DigestStore digests,
+    SignalStore signals,
+    ThreePassPrompter prompter,
+    DigestOptions options,
+    TimeZoneInfo zone,
+    string? openClawStateDirectory,
+    TimeProvider time,
+    ILogger<DigestService> logger)
+{
+    private const int MaxMemoriesPerPeriod = 5000;
+
+    public DigestStore Store => digests;
+
+    /// <summary>
+    /// Summarizes every full hour not summarized yet, up to <see cref="DigestOptions.CatchUpHours"/>
+    /// back, one digest per agent that was active in it; quiet hours are skipped.
+    /// </summary>
+    public async Task<IReadOnlyList<Digest>> WriteHourlyAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var end = new DateTimeOffset(now.UtcDateTime.Year, now.UtcDateTime.Month, now.UtcDateTime.Day, now.UtcDateTime.Hour, 0, 0, TimeSpan.Zero);
+        var start = end - TimeSpan.FromHours(options.CatchUpHours);
+        if (await digests.LatestPeriodEndAsync(DigestKind.Hourly, cancellationToken).ConfigureAwait(false) is { } latest && latest > start)
+        {
+            start = latest;
+        }
+
+        var written = new List<Digest>();
+        for (var hour = start; hour < end; hour += TimeSpan.FromHours(1))
+        {
+            foreach (var agent in await engine.Store.GetActiveAgentsAsync(hour, hour + TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false))
+            {
+                var memories = await engine.Store.GetMemoriesBetweenAsync(hour, hour + TimeSpan.FromHours(1), agent, MaxMemoriesPerPeriod, cancellationToken).ConfigureAwait(false);
+                var title = $"Mnemo hourly summary · {agent} · {Local(hour):yyyy-MM-dd HH:mm}–{Local(hour + TimeSpan.FromHours(1)):HH:mm}";
+                var task = $"Summarize the last hour of the conversations of agent '{agent}' for the user in at most {options.HourlyMaxLines} bullet lines, under the headings Decisions, Open items, Key details (exact identifiers, names, amounts, dates) and Highlights; leave out empty headings.";
+                var digest = await WriteAsync(DigestKind.Hourly, agent, hour, hour + TimeSpan.FromHours(1), title, task, memories, options.HourlyMaxLines, [], cancellationToken).ConfigureAwait(false);
+                if (digest is not null)
+                {
+                    written.Add(digest);
+                }
+            }
+        }
+
+        return written;
+    }
+
+    /// <summary>
+    /// The day's sync per active agent: the hourly digests consolidated (or the day's memories when
+    /// there are none), appended once to the agent's OpenClaw workspace note for the day, and its
+    /// durable facts proposed for the curated facts file.
+    /// </summary>
+    public async Task<IReadOnlyList<Digest>> WriteDailyAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        var (start, end) = (Midnight(day), Midnight(day.AddDays(1)));
+        var now = time.GetUtcNow();
+        if (end > now)
+        {
+            end = now;
+        }
+
+        var written = new List<Digest>();
+        foreach (var agent in await engine.Store.GetActiveAgentsAsync(start, end, cancellationToken).ConfigureAwait(false))
+        {
+            var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, agent, MaxMemoriesPerPeriod, cancellationToken).ConfigureAwait(false);
+            var hourly = await digests.ListAsync(DigestKind.Hourly, agent, start, end, 100, cancellationToken).ConfigureAwait(false);
+            var boosted = hourly.SelectMany(h => h.Lines).SelectMany(l => l.MemoryIds).ToHashSet();
+            var title = $"Mnemo daily sync · {agent} · {day:dddd yyyy-MM-dd}";
+            var task = $"Consolidate the day of agent '{agent}' into a daily sync of at most {options.DailyMaxLines} bullet lines, under the headings Decisions, Open items, Key details and Highlights; merge repeats and keep exact identifiers.";
+            var digest = await WriteAsync(DigestKind.Daily, agent, start, end, title, task, memories, options.DailyMaxLines, boosted, cancellationToken, hourly).ConfigureAwait(false);
+            if (digest is null)
+            {
+                continue;
+            }
+
+            written.Add(digest);
+            WriteWorkspace(agent, day, digest);
+        }
+
+        return written;
+    }
+
+    /// <summary>The week up to and including <paramref name="lastDay"/>, across all agents: themes, progress, open loops, activity.</summary>
+    public async Task<Digest?> WriteWeeklyAsync(DateOnly lastDay, CancellationToken cancellationToken)
+    {
+        var start = Midnight(lastDay.AddDays(-6));
+        var end = Midnight(lastDay.AddDays(1));
+        var now = time.GetUtcNow();
+        if (end > now)
+        {
+            end = now;
+        }
+
+        var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, null, MaxMemoriesPerPeriod, cancellationToken).ConfigureAwait(false);
+        if (memories.Count == 0)
+        {
+            return null;
+        }
+
+        var title = $"Mnemo weekly synthesis · {lastDay.AddDays(-6):yyyy-MM-dd} to {lastDay:yyyy-MM-dd}";
+        var existing = await digests.FindAsync(DigestKind.Weekly, Digest.AllAgents, start, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return existing;
+        }
+
+        var (method, lines, runId) = await ComposeWeeklyAsync(memories, start, end, cancellationToken).ConfigureAwait(false);
+        return await StoreAsync(DigestKind.Weekly, Digest.AllAgents, start, end, method, DigestText.Render(title, lines), lines, memories.Count, runId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Digest?> WriteAsync(
+        DigestKind kind,
+        string agent,
+        DateTimeOffset start,
+        DateTimeOffset end,
+        string title,
+        string task,
+        IReadOnlyList<(Memory Memory, float[] Vector)> memories,
+        int maxLines,
+        HashSet<long> boosted,
+        CancellationToken cancellationToken,
+        IReadOnlyList<Digest>? consolidate = null)
+    {
+        if (memories.Count == 0 || await digests.FindAsync(kind, agent, start, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return null;
+        }
+
+        var candidates = ExtractiveSummarizer.Candidates(memories);
+        foreach (var candidate in candidates.Where(c => boosted.Contains(c.Memory.Id)).ToList())
+        {
+            candidates[candidates.IndexOf(candidate)] = candidate with { Score = candidate.Score + 0.3 };
+        }
+
+        IReadOnlyList<DigestLine>? lines = null;
+        var method = "extractive";
+        long? runId = null;
+        if (prompter.IsAvailable)
+        {
+            var sources = consolidate is { Count: > 0 }
+                ? consolidate.Where(d => d.MemoryId is not null).Select(d => new PromptSource(d.MemoryId!.Value, $"hourly summary {Local(d.PeriodStart):HH:mm}", d.Text)).ToList()
+                : TopSources(candidates);
+            (lines, runId) = await ModelLinesAsync($"digest.{DigestStore.KindName(kind)}", task, sources, cancellationToken).ConfigureAwait(false);
+            if (lines is not null)
+            {
+                method = "model";
+            }
+        }
+
+        lines ??= ExtractiveSummarizer.Select(candidates, maxLines)
+            .OrderBy(c => ExtractiveSummarizer.SectionRank(c.Section))
+            .ThenBy(c => c.Memory.Timestamp)
+            .Select(c => new DigestLine(c.Section, c.Line, [c.Memory.Id]))
+            .ToList();
+        return await StoreAsync(kind, agent, start, end, method, DigestText.Render(title, lines), lines, memories.Count, runId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(IReadOnlyList<DigestLine>? Lines, long? RunId)> ModelLinesAsync(string purpose, string task, List<PromptSource> sources, CancellationToken cancellationToken)
+    {
+        if (sources.Count == 0)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var run = await prompter.RunAsync(new ThreePassRequest(purpose, task, sources), cancellationToken).ConfigureAwait(false);
+            var lines = DigestText.Parse(run.Refined ?? string.Empty, sources.Select(s => s.MemoryId).ToHashSet());
+            return (lines.Count > 0 ? lines : null, run.Id);
+        }
+        catch (LanguageModelException ex)
+        {
+            Log.ModelFailed(logger, purpose, ex.Message);
+            return (null, null);
+        }
+    }
+
+    private List<PromptSource> TopSources(IReadOnlyList<ExtractiveSummarizer.Candidate> candidates) =>
+        candidates
+            .GroupBy(c => c.Memory.Id)
+            .Select(g => (g.First().Memory, Score: g.Max(c => c.Score)))
+            .OrderByDescending(m => m.Score)
+            .Take(options.MaxModelSources)
+            .OrderBy(m => m.Memory.Timestamp)
+            .ThenBy(m => m.Memory.Sequence)
+            .Select(m => new PromptSource(m.Memory.Id, $"{m.Memory.Role} in {m.Memory.Agent}, {RecallText.When(m.Memory.Timestamp)}{(m.Memory.Untrusted ? ", external content" : string.Empty)}", RecallText.Clip(m.Memory.Text, 800)))
+            .ToList();
+
+    private async Task<(string Method, IReadOnlyList<DigestLine> Lines, long? RunId)> ComposeWeeklyAsync(IReadOnlyList<(Memory Memory, float[] Vector)> memories, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var conversation = memories.Where(m => m.Memory.Role is "user" or "assistant" or "note").ToList();
+        if (prompter.IsAvailable)
+        {
+            var daily = await digests.ListAsync(DigestKind.Daily, null, start, end, 100, cancellationToken).ConfigureAwait(false);
+            var sources = daily.Count > 0
+                ? daily.Where(d => d.MemoryId is not null).Select(d => new PromptSource(d.MemoryId!.Value, $"daily sync of {d.Agent}, {Local(d.PeriodStart):yyyy-MM-dd}", d.Text)).ToList()
+                : TopSources(ExtractiveSummarizer.Candidates(conversation));
+            var task = $"Write the weekly synthesis across all agents in at most {options.WeeklyMaxLines} bullet lines, under the headings Themes, Progress and Open loops.";
+            var (lines, runId) = await ModelLinesAsync("digest.weekly", task, sources, cancellationToken).ConfigureAwait(false);
+            if (lines is not null)
+            {
+                return ("model", [.. lines, .. ActivityLines(memories)], runId);
+            }
+        }
+
+        var result = new List<DigestLine>();
+        result.AddRange(Themes(conversation).Take(5));
+        var picked = ExtractiveSummarizer.Select(ExtractiveSummarizer.Candidates(conversation), options.WeeklyMaxLines);
+        result.AddRange(picked.Where(c => c.Section == ExtractiveSummarizer.Decisions).Take(6).Select(c => new DigestLine("Progress", $"{c.Memory.Agent} · {c.Line}", [c.Memory.Id])));
+        var open = await signals.ListAsync(start, null, null, 100, cancellationToken).ConfigureAwait(false);
+        result.AddRange(open
+            .Where(s => s.Kind is SignalKinds.RepeatedRequest or SignalKinds.Deadline or SignalKinds.UnansweredQuestion)
+            .Take(6)
+            .Select(s => new DigestLine("Open loops", s.Title, s.Evidence.Take(3).ToList())));
+        result.AddRange(picked.Where(c => c.Section == ExtractiveSummarizer.OpenItems).Take(4).Select(c => new DigestLine("Open loops", $"{c.Memory.Agent} · {c.Line}", [c.Memory.Id])));
+        result.AddRange(ActivityLines(memories));
+        return ("extractive", result, null);
+    }
+
+    /// <summary>Groups the week's turns by meaning (leader clustering over the stored embeddings) and names the largest groups.</summary>
+    private static IEnumerable<DigestLine> Themes(List<(Memory Memory, float[] Vector)> memories)
+    {
+        const double threshold = 0.55;
+        var clusters = new List<(float[] Leader, List<(Memory Memory, float[] Vector)> Members)>();
+        foreach (var item in memories)
+        {
+            var home = clusters.FirstOrDefault(c => VectorMath.Similarity(c.Leader, item.Vector) >= threshold);
+            if (home.Members is null)
+            {
+                if (clusters.Count < 400)
+                {
+                    clusters.Add((item.Vector, [item]));
+                }
+
+                continue;
+            }
+
+            home.Members.Add(item);
+        }
+
+        var weekTerms = memories.SelectMany(m => QueryText.Terms(m.Memory.Text).Distinct()).GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        foreach (var (leader, members) in clusters.Where(c => c.Members.Count >= 3).OrderByDescending(c => c.Members.Count))
+        {
+            var terms = members.SelectMany(m => QueryText.Terms(m.Memory.Text).Distinct())
+                .Where(t => t.Length > 3 && !t.Any(char.IsDigit))
+                .GroupBy(t => t)
+                .Select(g => (Term: g.Key, Weight: g.Count() * Math.Log(1.0 + (memories.Count / (double)weekTerms[g.Key]))))
+                .OrderByDescending(t => t.Weight)
+                .Take(3)
+                .Select(t => t.Term)
+                .ToList();
+            var agents = members.Select(m => m.Memory.Agent).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var central = members.OrderByDescending(m => VectorMath.Similarity(leader, m.Vector)).Take(3).ToList();
+            var label = terms.Count > 0 ? string.Join(", ", terms) : "conversation";
+            yield return new DigestLine(
+                "Themes",
+                string.Create(CultureInfo.InvariantCulture, $"{label}: {members.Count} turns in {string.Join(", ", agents)}, e.g. \"{RecallText.Clip(central[0].Memory.Text, 140)}\""),
+                central.Select(m => m.Memory.Id).ToList());
+        }
+    }
+
+    private static IEnumerable<DigestLine> ActivityLines(IReadOnlyList<(Memory Memory, float[] Vector)> memories) =>
+        memories.GroupBy(m => m.Memory.Agent).OrderByDescending(g => g.Count()).Select(g => new DigestLine(
+            "Activity",
+            string.Create(CultureInfo.InvariantCulture, $"{g.Key}: {g.Count(m => m.Memory.Chunk == 0)} turns in {g.Select(m => m.Memory.Session).Distinct().Count()} sessions"),
+            []));
+
+    private async Task<Digest> StoreAsync(DigestKind kind, string agent, DateTimeOffset start, DateTimeOffset end, string method, string text, IReadOnlyList<DigestLine> lines, int sources, long? runId, CancellationToken cancellationToken)
+    {
+        var (digest, added) = await digests.AddAsync(new Digest(0, kind, agent, start, end, method, text, lines, sources, null, runId, time.GetUtcNow(), null), cancellationToken).ConfigureAwait(false);
+        if (!added)
+        {
+            return digest;
+        }
+
+        // The digest is a memory too: searchable, with its period as provenance.
+        var kindName = DigestStore.KindName(kind);
+        var entryId = $"{kindName}-{start.UtcDateTime:yyyyMMdd'T'HHmm}";
+        var session = $"digest-{kindName}";
+        var turn = new Turn(agent, session, entryId, null, "digest", text, end, "mnemo:digests", start.ToUnixTimeMilliseconds(), TurnProvenance.Default);
+        await engine.IngestTurnsAsync($"digests#{agent}", "digest", [turn], cancellationToken).ConfigureAwait(false);
+        await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
+        if (await engine.Store.FindIdAsync(agent, session, entryId, cancellationToken).ConfigureAwait(false) is { } memoryId)
+        {
+            await digests.SetMemoryAsync(digest.Id, memoryId, cancellationToken).ConfigureAwait(false);
+            digest = digest with { MemoryId = memoryId };
+        }
+
+        Log.Written(logger, kindName, agent, digest.Id, method, lines.Count);
+        return digest;
+    }
+
+    private void WriteWorkspace(string agent, DateOnly day, Digest digest)
+    {
+        if (!options.WriteWorkspace || openClawStateDirectory is null || !Directory.Exists(openClawStateDirectory))
+        {
+            return;
+        }
+
+        var workspace = OpenClawWorkspace.Resolve(openClawStateDirectory, agent);
+        if (!Directory.Exists(workspace))
+        {
+            // Not an OpenClaw agent (or one that never ran): there is no workspace to write to.
+            return;
+        }
+
+        try
+        {
+            var body = DigestText.Render($"Daily sync from Mnemo · {digest.Method}", digest.Lines, headingLevel: 3);
+            if (WorkspaceNotes.AppendDailySync(workspace, agent, day, body) is { } path)
+            {
+                Log.WorkspaceWritten(logger, agent, path);
+            }
+
+            var facts = digest.Lines.Where(l => l.Section is ExtractiveSummarizer.Decisions or ExtractiveSummarizer.KeyDetails).Select(l => l.Text).ToList();
+            if (facts.Count > 0)
+            {
+                WorkspaceNotes.ProposeFacts(workspace, day, facts, options.CuratedMaxBytes);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.WorkspaceFailed(logger, agent, workspace, ex.Message);
+            throw;
+        }
+    }
+
+    private DateTimeOffset Local(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, zone);
+
+    private DateTimeOffset Midnight(DateOnly day)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "{Kind} digest d{Id} written for {Agent} ({Method}, {Lines} lines)")]
+        public static partial void Written(ILogger logger, string kind, string agent, long id, string method, int lines);
+
+        [LoggerMessage(EventId = 701, Level = LogLevel.Warning, Message = "the model could not write {Purpose}; using the extractive digest: {Reason}")]
+        public static partial void ModelFailed(ILogger logger, string purpose, string reason);
+
+        [LoggerMessage(EventId = 702, Level = LogLevel.Information, Message = "daily sync for {Agent} appended to {Path}")]
+        public static partial void WorkspaceWritten(ILogger logger, string agent, string path);
+
+        [LoggerMessage(EventId = 703, Level = LogLevel.Error, Message = "could not write the daily sync for {Agent} into {Workspace}: {Reason}")]
+        public static partial void WorkspaceFailed(ILogger logger, string agent, string workspace, string reason);
+    }
+}

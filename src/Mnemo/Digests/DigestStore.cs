@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Mnemo.Storage;
+
+namespace Mnemo.Digests;
+
+/// <summary>Digests in the store; one per kind, agent and period.</summary>
+public sealed class DigestStore(SqliteMemoryStore store)
+{
+    private const string Columns = "id, kind, agent, period_start, period_end, method, text, lines, sources, memory_id, prompt_run, created_at, delivered_at";
+
+    /// <summary>Stores a digest unless one exists for its kind, agent and period; returns the stored one and whether it is new.</summary>
+    public async Task<(Digest Digest, bool Added)> AddAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO digests(kind, agent, period_start, period_end, method, text, lines, sources, memory_id, prompt_run, created_at)
+            VALUES ($kind, $agent, $start, $end, $method, $text, $lines, $sources, $memory, $run, $created)
+            ON CONFLICT(kind, agent, period_start) DO NOTHING
+            RETURNING id
+            """;
+        command.Parameters.AddWithValue("$kind", KindName(digest.Kind));
+        command.Parameters.AddWithValue("$agent", digest.Agent);
+        command.Parameters.AddWithValue("$start", digest.PeriodStart.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$end", digest.PeriodEnd.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$method", digest.Method);
+        command.Parameters.AddWithValue("$text", digest.Text);
+        command.Parameters.AddWithValue("$lines", JsonSerializer.Serialize(digest.Lines, DigestJsonContext.Default.IReadOnlyListDigestLine));
+        command.Parameters.AddWithValue("$sources", digest.Sources);
+        command.Parameters.AddWithValue("$memory", (object?)digest.MemoryId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$run", (object?)digest.PromptRunId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$created", digest.CreatedAt.ToUnixTimeMilliseconds());
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id)
+        {
+            return (digest with { Id = id }, true);
+        }
+
+        var existing = await FindAsync(digest.Kind, digest.Agent, digest.PeriodStart, cancellationToken).ConfigureAwait(false);
+        return (existing ?? throw new InvalidOperationException("a digest was neither added nor found"), false);
+    }
+
+    public async Task<Digest?> FindAsync(DigestKind kind, string agent, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
+        var found = await QueryAsync("kind = $kind AND agent = $agent AND period_start = $start", 1, cancellationToken, ("$kind", KindName(kind)), ("$agent", agent), ("$start", periodStart.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
+    public async Task<Digest?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        var found = await QueryAsync("id = $id", 1, cancellationToken, ("$id", id)).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
+    /// <summary>Digests whose period starts in [<paramref name="from"/>, <paramref name="until"/>), oldest first.</summary>
+    public Task<IReadOnlyList<Digest>> ListAsync(DigestKind? kind, string? agent, DateTimeOffset from, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        QueryAsync(
+            "($kind IS NULL OR kind = $kind) AND ($agent IS NULL OR agent = $agent) AND period_start >= $from AND period_start < $until",
+            limit,
+            cancellationToken,
+            ("$kind", kind is { } k ? KindName(k) : null),
+            ("$agent", agent),
+            ("$from", from.ToUnixTimeMilliseconds()),
+            ("$until", until.ToUnixTimeMilliseconds()));
+
+    /// <summary>The newest digests, newest first.</summary>
+    public async Task<IReadOnlyList<Digest>> LatestAsync(DigestKind? kind, string? agent, int limit, CancellationToken cancellationToken)
+    {
+        var found = await QueryAsync("($kind IS NULL OR kind = $kind) AND ($agent IS NULL OR agent = $agent) ORDER BY period_start DESC, id DESC", limit, cancellationToken, ("$kind", kind is { } k ? KindName(k) : null), ("$agent", agent)).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>The end of the latest digest of a kind, any agent: where the next run picks up.</summary>
+    public async Task<DateTimeOffset?> LatestPeriodEndAsync(DigestKind kind, CancellationToken cancellationToken)
+    {
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(period_end) FROM digests WHERE kind = $kind";
+        command.Parameters.AddWithValue("$kind", KindName(kind));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null;
+    }
+
+    public async Task SetMemoryAsync(long id, long memoryId, CancellationToken cancellationToken)
+    {
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE digests SET memory_id = $memory WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$memory", memoryId);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE digests SET delivered_at = $at WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public static string KindName(DigestKind kind) => kind switch
+    {
+        DigestKind.Hourly => "hourly",
+        DigestKind.Daily => "daily",
+        _ => "weekly",
+    };
+
+    public static DigestKind? ParseKind(string? name) => name?.ToLowerInvariant() switch
+    {
+        "hourly" => DigestKind.Hourly,
+        "daily" => DigestKind.Daily,
+        "weekly" => DigestKind.Weekly,
+        _ => null,
+    };
+
+    private async Task<IReadOnlyList<Digest>> QueryAsync(string where, int limit, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        var result = new List<Digest>();
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = where.Contains("ORDER BY", StringComparison.Ordinal)
+            ? $"SELECT {Columns} FROM digests WHERE {where} LIMIT $limit"
+            : $"SELECT {Columns} FROM digests WHERE {where} ORDER BY period_start, id LIMIT $limit";
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(Read(reader));
+        }
+
+        return result;
+    }
+
+    private static Digest Read(SqliteDataReader reader) => new(
+        reader.GetInt64(0),
+        ParseKind(reader.GetString(1)) ?? DigestKind.Hourly,
+        reader.GetString(2),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+        reader.GetString(5),
+        reader.GetString(6),
+        JsonSerializer.Deserialize(reader.GetString(7), DigestJsonContext.Default.IReadOnlyListDigestLine) ?? [],
+        reader.GetInt32(8),
+        reader.IsDBNull(9) ? null : reader.GetInt64(9),
+        reader.IsDBNull(10) ? null : reader.GetInt64(10),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+        reader.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)));
+}

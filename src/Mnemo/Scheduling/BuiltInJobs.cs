@@ -1,0 +1,99 @@
+using System.Globalization;
+using Mnemo.Delivery;
+using Mnemo.Digests;
+using Mnemo.Signals;
+
+namespace Mnemo.Scheduling;
+
+/// <summary>The hourly summary: every full hour not summarized yet, per active agent.</summary>
+public sealed class HourlySummaryJob(DigestService digests, DeliveryService delivery) : IScheduledJob
+{
+    public string Name => JobNames.HourlySummary;
+
+    public string Description => "hourly summary per active agent";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var written = await digests.WriteHourlyAsync(context.Started, cancellationToken).ConfigureAwait(false);
+        var sent = await delivery.DeliverPendingAsync(cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"{written.Count} hourly digests written, {sent} items delivered");
+    }
+}
+
+/// <summary>The daily sync, for the day of the occurrence, in the schedule's time zone.</summary>
+public sealed class DailySyncJob(DigestService digests, DeliveryService delivery, TimeZoneInfo zone) : IScheduledJob
+{
+    public string Name => JobNames.DailySync;
+
+    public string Description => "daily sync per agent, appended to the OpenClaw workspace";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(context.Occurrence ?? context.Started, zone).DateTime);
+        var written = await digests.WriteDailyAsync(day, cancellationToken).ConfigureAwait(false);
+        var sent = await delivery.DeliverPendingAsync(cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"{written.Count} daily syncs for {day:yyyy-MM-dd}, {sent} items delivered");
+    }
+}
+
+/// <summary>The weekly synthesis across agents, for the seven days ending on the occurrence's day.</summary>
+public sealed class WeeklySynthesisJob(DigestService digests, DeliveryService delivery, TimeZoneInfo zone) : IScheduledJob
+{
+    public string Name => JobNames.WeeklySynthesis;
+
+    public string Description => "weekly synthesis across agents";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(context.Occurrence ?? context.Started, zone).DateTime);
+        var digest = await digests.WriteWeeklyAsync(day, cancellationToken).ConfigureAwait(false);
+        var sent = await delivery.DeliverPendingAsync(cancellationToken).ConfigureAwait(false);
+        return digest is null ? "no activity this week" : string.Create(CultureInfo.InvariantCulture, $"weekly synthesis d{digest.Id}, {sent} items delivered");
+    }
+}
+
+/// <summary>Cross-agent signal detection.</summary>
+public sealed class SignalsJob(SignalService signals, DeliveryService delivery) : IScheduledJob
+{
+    public string Name => JobNames.Signals;
+
+    public string Description => "cross-agent signals";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var added = await signals.DetectAsync(context.Started, cancellationToken).ConfigureAwait(false);
+        var sent = await delivery.DeliverPendingAsync(cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"{added.Count} new signals, {sent} items delivered");
+    }
+}
+
+/// <summary>
+/// Reads the OpenClaw state directory once more and prepares the retained context of any
+/// compaction the live path missed (Mnemo was down, an event was lost).
+/// </summary>
+public sealed class CompactionSweepJob(MemoryEngine engine, string? stateDirectory) : IScheduledJob
+{
+    public string Name => JobNames.CompactionSweep;
+
+    public string Description => "re-reads OpenClaw's transcripts for missed turns and compactions";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        if (stateDirectory is null || !Directory.Exists(stateDirectory))
+        {
+            return $"no OpenClaw state directory at {stateDirectory ?? "(none configured)"}";
+        }
+
+        var summary = await engine.IngestAsync([stateDirectory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
+        foreach (var compaction in summary.NewCompactions)
+        {
+            await engine.Retention.PrepareAsync(compaction, cancellationToken).ConfigureAwait(false);
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{summary.Added} new memories, {summary.NewCompactions.Count} new compactions");
+    }
+}

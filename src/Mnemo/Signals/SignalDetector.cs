@@ -1,0 +1,341 @@
+using System.Globalization;
+using Mnemo.Domain;
+using Mnemo.Embeddings;
+using Mnemo.Ingest;
+using Mnemo.Retention;
+using Mnemo.Search;
+using Mnemo.Storage;
+
+namespace Mnemo.Signals;
+
+/// <summary>
+/// The cross-agent detectors, run over the recent memories of every agent: a topic shared by
+/// agents, a request repeated without resolution, deadlines coming due, unanswered questions,
+/// runs of frustrated turns, and activity drops and spikes. Each finding has a stable key so the
+/// same thing found again is one signal, not a new one.
+/// </summary>
+public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions options, TimeZoneInfo zone)
+{
+    /// <summary>Everything the detectors find at <paramref name="now"/>.</summary>
+    public async Task<IReadOnlyList<DetectedSignal>> DetectAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var recent = await store.GetMemoriesBetweenAsync(now - options.Lookback, now, null, options.MaxMemories, cancellationToken).ConfigureAwait(false);
+        var week = await store.GetMemoriesBetweenAsync(now - Max(options.RequestLookback, options.DeadlineOverdue + TimeSpan.FromDays(14)), now, null, options.MaxMemories, cancellationToken).ConfigureAwait(false);
+        var conversation = recent.Where(m => IsConversation(m.Memory)).ToList();
+        var signals = new List<DetectedSignal>();
+        signals.AddRange(SharedTopics(conversation));
+        signals.AddRange(RepeatedRequests(week.Where(m => IsConversation(m.Memory) && m.Memory.Timestamp >= now - options.RequestLookback).ToList()));
+        signals.AddRange(Deadlines(week.Where(m => IsConversation(m.Memory)).ToList(), now));
+        signals.AddRange(UnansweredQuestions(conversation, now));
+        signals.AddRange(Frustration(conversation));
+        signals.AddRange(await ActivityAsync(now, cancellationToken).ConfigureAwait(false));
+        return signals;
+    }
+
+    /// <summary>Clusters memories across agents; a cluster holding two or more agents is a shared topic.</summary>
+    internal IEnumerable<DetectedSignal> SharedTopics(IReadOnlyList<(Memory Memory, float[] Vector)> memories)
+    {
+        var parent = Enumerable.Range(0, memories.Count).ToArray();
+        int Find(int i) => parent[i] == i ? i : parent[i] = Find(parent[i]);
+        for (var i = 0; i < memories.Count; i++)
+        {
+            for (var j = i + 1; j < memories.Count; j++)
+            {
+                if (memories[i].Memory.Agent != memories[j].Memory.Agent
+                    && VectorMath.Similarity(memories[i].Vector, memories[j].Vector) >= options.TopicSimilarity
+                    && SharedTerms(memories[i].Memory.Text, memories[j].Memory.Text).Count > 0)
+                {
+                    parent[Find(i)] = Find(j);
+                }
+            }
+        }
+
+        foreach (var cluster in Enumerable.Range(0, memories.Count).GroupBy(Find).Where(g => g.Count() > 1))
+        {
+            var members = cluster.Select(i => memories[i].Memory).ToList();
+            var agents = members.Select(m => m.Agent).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            if (agents.Count < 2)
+            {
+                continue;
+            }
+
+            var terms = TopicTerms(members);
+            var label = terms.Count > 0 ? string.Join(", ", terms) : RecallText.Clip(members[0].Text, 60);
+            yield return new DetectedSignal(
+                SignalKinds.SharedTopic,
+                $"{SignalKinds.SharedTopic}:{string.Join('+', agents)}:{string.Join('+', terms.Take(2).Order(StringComparer.Ordinal))}",
+                "info",
+                $"{string.Join(" and ", agents)} are both working on: {label}",
+                agents,
+                members.Select(m => m.Id).Order().ToList());
+        }
+    }
+
+    /// <summary>User requests made <see cref="SignalOptions.RepeatCount"/> or more times, with no answer that settles them.</summary>
+    internal IEnumerable<DetectedSignal> RepeatedRequests(IReadOnlyList<(Memory Memory, float[] Vector)> memories)
+    {
+        var requests = memories
+            .Where(m => m.Memory.Role == "user" && !m.Memory.Untrusted && SalientText.Extract(m.Memory.Text, "user").Any(s => s.Kind.HasFlag(SalientKind.Request)))
+            .ToList();
+        var used = new HashSet<long>();
+        foreach (var (memory, vector) in requests)
+        {
+            if (used.Contains(memory.Id))
+            {
+                continue;
+            }
+
+            var group = requests
+                .Where(r => r.Memory.Agent == memory.Agent && !used.Contains(r.Memory.Id)
+                    && (r.Memory.Id == memory.Id || VectorMath.Similarity(vector, r.Vector) >= options.RequestSimilarity || Jaccard(memory.Text, r.Memory.Text) >= 0.6))
+                .ToList();
+            if (group.Count < options.RepeatCount)
+            {
+                continue;
+            }
+
+            foreach (var member in group)
+            {
+                used.Add(member.Memory.Id);
+            }
+
+            var last = group.Max(g => g.Memory.Timestamp);
+            var resolved = memories.Any(m => m.Memory.Agent == memory.Agent && m.Memory.Role == "assistant" && m.Memory.Timestamp > last
+                && ResolutionWords.Any(w => m.Memory.Text.Contains(w, StringComparison.OrdinalIgnoreCase))
+                && VectorMath.Similarity(m.Vector, vector) >= 0.5);
+            if (resolved)
+            {
+                continue;
+            }
+
+            var key = Convert.ToHexString(Hashes.Of(memory.Agent, SalientText.Normalize(memory.Text)))[..16].ToLowerInvariant();
+            yield return new DetectedSignal(
+                SignalKinds.RepeatedRequest,
+                $"{SignalKinds.RepeatedRequest}:{memory.Agent}:{key}",
+                "warning",
+                $"asked {group.Count} times in {memory.Agent} without resolution: {RecallText.Clip(memory.Text, 120)}",
+                [memory.Agent],
+                group.Select(g => g.Memory.Id).Order().ToList());
+        }
+    }
+
+    /// <summary>Commitments whose due day falls from <see cref="SignalOptions.DeadlineOverdue"/> ago to <see cref="SignalOptions.DeadlineAhead"/> ahead.</summary>
+    internal IEnumerable<DetectedSignal> Deadlines(IReadOnlyList<(Memory Memory, float[] Vector)> memories, DateTimeOffset now)
+    {
+        foreach (var (memory, _) in memories)
+        {
+            if (memory.Timestamp is not { } said || memory.Untrusted)
+            {
+                continue;
+            }
+
+            foreach (var sentence in SalientText.Sentences(memory.Text))
+            {
+                if (DeadlineText.FindDueDate(sentence, TimeZoneInfo.ConvertTime(said, zone)) is not { } day)
+                {
+                    continue;
+                }
+
+                var endOfDay = EndOfDay(day);
+                if (endOfDay < now - options.DeadlineOverdue || endOfDay - TimeSpan.FromDays(1) > now + options.DeadlineAhead)
+                {
+                    continue;
+                }
+
+                var overdue = endOfDay < now;
+                var hoursLeft = (endOfDay - now).TotalHours;
+                var when = day.ToString("ddd yyyy-MM-dd", CultureInfo.InvariantCulture);
+                yield return new DetectedSignal(
+                    SignalKinds.Deadline,
+                    $"{SignalKinds.Deadline}:{memory.Id}:{day:yyyy-MM-dd}",
+                    overdue || hoursLeft <= 24 ? "warning" : "info",
+                    overdue ? $"overdue since {when} ({memory.Agent}): {RecallText.Clip(sentence, 160)}" : $"due {when} ({memory.Agent}): {RecallText.Clip(sentence, 160)}",
+                    [memory.Agent],
+                    [memory.Id],
+                    endOfDay);
+                break;
+            }
+        }
+    }
+
+    /// <summary>User questions with no later assistant turn in the same session.</summary>
+    internal IEnumerable<DetectedSignal> UnansweredQuestions(IReadOnlyList<(Memory Memory, float[] Vector)> memories, DateTimeOffset now)
+    {
+        var lastAssistant = memories
+            .Where(m => m.Memory.Role == "assistant")
+            .GroupBy(m => (m.Memory.Agent, m.Memory.Session))
+            .ToDictionary(g => g.Key, g => g.Max(m => m.Memory.Sequence));
+        foreach (var (memory, _) in memories)
+        {
+            if (memory.Role != "user" || memory.Untrusted || memory.Timestamp is not { } asked || now - asked < options.UnansweredAfter)
+            {
+                continue;
+            }
+
+            var question = SalientText.Sentences(memory.Text).FirstOrDefault(s => s.TrimEnd().EndsWith('?'));
+            if (question is null || (lastAssistant.TryGetValue((memory.Agent, memory.Session), out var answeredAt) && answeredAt > memory.Sequence))
+            {
+                continue;
+            }
+
+            yield return new DetectedSignal(
+                SignalKinds.UnansweredQuestion,
+                $"{SignalKinds.UnansweredQuestion}:{memory.Id}",
+                "info",
+                $"no answer in {memory.Agent} since {RecallText.When(asked)}: {RecallText.Clip(question, 160)}",
+                [memory.Agent],
+                [memory.Id]);
+        }
+    }
+
+    /// <summary>Runs of consecutive negative user turns within a session.</summary>
+    internal IEnumerable<DetectedSignal> Frustration(IReadOnlyList<(Memory Memory, float[] Vector)> memories)
+    {
+        foreach (var session in memories.Where(m => m.Memory.Role == "user" && m.Memory.Chunk == 0 && !m.Memory.Untrusted)
+            .GroupBy(m => (m.Memory.Agent, m.Memory.Session)))
+        {
+            var run = new List<Memory>();
+            foreach (var (memory, _) in session.OrderBy(m => m.Memory.Sequence))
+            {
+                if (Sentiment.IsNegative(memory.Text))
+                {
+                    run.Add(memory);
+                    continue;
+                }
+
+                foreach (var signal in FrustrationSignal(run))
+                {
+                    yield return signal;
+                }
+
+                run.Clear();
+            }
+
+            foreach (var signal in FrustrationSignal(run))
+            {
+                yield return signal;
+            }
+        }
+    }
+
+    /// <summary>Today's turns per agent against the agent's recent daily average.</summary>
+    internal async Task<IReadOnlyList<DetectedSignal>> ActivityAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var days = options.ActivityBaselineDays;
+        var counts = await store.CountTurnsPerDayAsync(now - TimeSpan.FromDays(days + 1), now, cancellationToken).ConfigureAwait(false);
+        var last24h = await store.GetMemoriesBetweenAsync(now - TimeSpan.FromDays(1), now, null, options.MaxMemories * 4, cancellationToken).ConfigureAwait(false);
+        var today = last24h.Where(m => m.Memory.Chunk == 0).GroupBy(m => m.Memory.Agent).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var signals = new List<DetectedSignal>();
+        var todayDate = DateOnly.FromDateTime(now.UtcDateTime);
+        foreach (var agent in counts.Select(c => c.Agent).Distinct(StringComparer.Ordinal))
+        {
+            var history = counts.Where(c => c.Agent == agent && c.Day < todayDate.AddDays(-1)).ToList();
+            if (history.Count == 0)
+            {
+                continue;
+            }
+
+            // Days since the agent's first day in the window count, the quiet ones too.
+            var span = todayDate.AddDays(-1).DayNumber - history.Min(h => h.Day).DayNumber;
+            if (span < 3)
+            {
+                continue;
+            }
+
+            var perDay = Enumerable.Range(0, span).Select(i => (double)history.Where(h => h.Day.DayNumber == todayDate.AddDays(-1).DayNumber - span + i).Sum(h => h.Turns)).ToList();
+            var mean = perDay.Average();
+            var deviation = Math.Sqrt(perDay.Average(x => (x - mean) * (x - mean)));
+            var current = today.TryGetValue(agent, out var n) ? n : 0;
+            string? change = null;
+            if (mean >= options.ActivityMinimumDaily && current <= mean * 0.25)
+            {
+                change = "drop";
+            }
+            else if (current >= 20 && current >= Math.Max(3 * mean, mean + (3 * deviation)))
+            {
+                change = "spike";
+            }
+
+            if (change is null)
+            {
+                continue;
+            }
+
+            var evidence = last24h.Where(m => m.Memory.Agent == agent).Select(m => m.Memory.Id).TakeLast(20).ToList();
+            signals.Add(new DetectedSignal(
+                SignalKinds.Activity,
+                $"{SignalKinds.Activity}:{agent}:{change}:{todayDate:yyyy-MM-dd}",
+                change == "drop" ? "info" : "warning",
+                string.Create(CultureInfo.InvariantCulture, $"{agent}: activity {change}, {current} turns in the last 24 hours against {mean:0.#} a day over the previous {span} days"),
+                [agent],
+                evidence));
+        }
+
+        return signals;
+    }
+
+    private IEnumerable<DetectedSignal> FrustrationSignal(List<Memory> run)
+    {
+        if (run.Count < options.FrustrationRun)
+        {
+            yield break;
+        }
+
+        var first = run[0];
+        yield return new DetectedSignal(
+            SignalKinds.Frustration,
+            $"{SignalKinds.Frustration}:{first.Agent}:{first.Session}:{first.Id}",
+            run.Count >= options.FrustrationRun * 2 ? "critical" : "warning",
+            $"{run.Count} frustrated messages in a row in {first.Agent}, latest: {RecallText.Clip(run[^1].Text, 120)}",
+            [first.Agent],
+            run.Select(m => m.Id).ToList());
+    }
+
+    private static readonly string[] ResolutionWords = ["done", "completed", "fixed", "resolved", "booked", "sent", "scheduled", "here is", "here's", "i've ", "i have "];
+
+    private DateTimeOffset EndOfDay(DateOnly day)
+    {
+        var local = day.ToDateTime(new TimeOnly(23, 59, 59));
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+
+    private static bool IsConversation(Memory memory) => memory.Role is "user" or "assistant";
+
+    private static List<string> SharedTerms(string a, string b)
+    {
+        var left = QueryText.Terms(a).Where(t => t.Length > 3).ToHashSet(StringComparer.Ordinal);
+        return QueryText.Terms(b).Where(left.Contains).ToList();
+    }
+
+    private static List<string> TopicTerms(IReadOnlyList<Memory> members)
+    {
+        // Terms said in more than one agent, most frequent first.
+        var byTerm = new Dictionary<string, (HashSet<string> Agents, int Count)>(StringComparer.Ordinal);
+        foreach (var memory in members)
+        {
+            foreach (var term in QueryText.Terms(memory.Text).Where(t => t.Length > 3 && !t.Any(char.IsDigit)))
+            {
+                (HashSet<string> Agents, int Count) entry = byTerm.TryGetValue(term, out var e) ? e : (new HashSet<string>(StringComparer.Ordinal), 0);
+                entry.Agents.Add(memory.Agent);
+                byTerm[term] = (entry.Agents, entry.Count + 1);
+            }
+        }
+
+        return byTerm.Where(t => t.Value.Agents.Count > 1).OrderByDescending(t => t.Value.Count).ThenBy(t => t.Key, StringComparer.Ordinal).Take(3).Select(t => t.Key).ToList();
+    }
+
+    private static double Jaccard(string a, string b)
+    {
+        var left = QueryText.Terms(a).ToHashSet(StringComparer.Ordinal);
+        var right = QueryText.Terms(b).ToHashSet(StringComparer.Ordinal);
+        if (left.Count == 0 || right.Count == 0)
+        {
+            return 0;
+        }
+
+        var shared = left.Count(right.Contains);
+        return (double)shared / (left.Count + right.Count - shared);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
