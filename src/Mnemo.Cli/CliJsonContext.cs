@@ -8,4 +8,6 @@ namespace Mnemo.Cli;
 [JsonSerializable(typeof(IngestJson))]
 [JsonSerializable(typeof(StatsJson))]
 [JsonSerializable(typeof(EvalReport))]
+[JsonSerializable(typeof(List<ScheduleJson>))]
+[JsonSerializable(typeof(RunJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

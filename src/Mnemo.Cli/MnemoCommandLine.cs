@@ -18,6 +18,8 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(McpCommand.Create());
+        root.Subcommands.Add(ScheduleCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(InitCommand.Create(root));
         return root;
     }

@@ -16,11 +16,13 @@ namespace Mnemo;
 public sealed class Automation : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly MemoryEngine _engine;
 
     private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs)
     {
         var options = engine.Options;
         var zone = options.Schedule.ResolveTimeZone();
+        _engine = engine;
         _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         Calls = new LlmCallStore(engine.Store);
         PromptRuns = new PromptRunStore(engine.Store);
@@ -73,6 +75,45 @@ public sealed class Automation : IDisposable
         ArgumentNullException.ThrowIfNull(engine);
         engine.Options.Model.Validate();
         return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? []);
+    }
+
+    /// <summary>
+    /// Three-pass prompting over memories the caller names, or the best matches of a query: what
+    /// the HTTP endpoint and the MCP tool offer the agent.
+    /// </summary>
+    /// <exception cref="ArgumentException">No task, or neither memories nor a query.</exception>
+    /// <exception cref="LanguageModelException">No model is configured, or it failed.</exception>
+    public async Task<ThreePassRun> RunThreePassAsync(string purpose, string task, string? query, IReadOnlyCollection<long>? memoryIds, string? agent, int k, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(task))
+        {
+            throw new ArgumentException("task is required: what the model should write");
+        }
+
+        if (!Model.IsConfigured)
+        {
+            throw new LanguageModelException("no language model is configured; set Model:Provider, Model:Model and Model:Endpoint in config.json");
+        }
+
+        IReadOnlyList<Domain.Memory> memories;
+        if (memoryIds is { Count: > 0 })
+        {
+            memories = await _engine.GetMemoriesAsync(memoryIds, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!string.IsNullOrWhiteSpace(query))
+        {
+            var hits = await _engine.SearchAsync(new Search.SearchRequest(query, k, new Storage.MemoryFilter(agent)), cancellationToken).ConfigureAwait(false);
+            memories = [.. hits.Select(h => h.Memory)];
+        }
+        else
+        {
+            throw new ArgumentException("give memoryIds or a query to find the memories to write from");
+        }
+
+        var sources = memories
+            .Select(m => new PromptSource(m.Id, $"{m.Role} in {m.Agent}, {Retention.RecallText.When(m.Timestamp)}{(m.Untrusted ? ", external content" : string.Empty)}", m.Text))
+            .ToList();
+        return await Prompter.RunAsync(new ThreePassRequest(purpose, task, sources), cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()

@@ -61,3 +61,43 @@ public sealed record ForgetResponseJson(List<long> Forgotten);
 [JsonSerializable(typeof(ForgetResponseJson))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
+
+public sealed record DigestLineJson(string Section, string Text, List<long> MemoryIds);
+
+public sealed record DigestJson(
+    long Id, string Handle, string Kind, string Agent, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string Method, string Text,
+    List<DigestLineJson> Lines, int Sources, long? MemoryId, long? PromptRunId, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt);
+
+public sealed record DigestListJson(List<DigestJson> Digests);
+
+public sealed record SignalJson(
+    long Id, string Handle, string Kind, string Severity, string Title, List<string> Agents, List<long> Evidence, DateTimeOffset? DueAt,
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen, int Detections, DateTimeOffset? DeliveredAt);
+
+public sealed record SignalListJson(List<SignalJson> Signals);
+
+public sealed record ThreePassRequestJson(string? Task, string? Query, List<long>? MemoryIds, string? Agent, int? K);
+
+public sealed record PromptPassJson(string Name, string Prompt, string Output, long? InputTokens, long? OutputTokens, double LatencyMs);
+
+public sealed record ThreePassJson(
+    long Id, string Purpose, string Task, List<long> Sources, DateTimeOffset CreatedAt, string Outcome, string? Draft, string? Critique, string? Refined,
+    string? Error, List<PromptPassJson> Passes);
+
+public sealed record JobJson(
+    string Name, string Description, string? Cron, bool Enabled, bool Available, DateTimeOffset? NextRun, DateTimeOffset? LastStarted,
+    DateTimeOffset? LastFinished, double? LastDurationMs, string? LastOutcome, string? LastDetail, int Failures);
+
+public sealed record JobListJson(string TimeZone, List<JobJson> Jobs);
+
+public sealed record JobRunJson(string Job, string Trigger, int Attempt, DateTimeOffset Started, DateTimeOffset Finished, bool Succeeded, string Detail);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(DigestJson))]
+[JsonSerializable(typeof(DigestListJson))]
+[JsonSerializable(typeof(SignalListJson))]
+[JsonSerializable(typeof(ThreePassRequestJson))]
+[JsonSerializable(typeof(ThreePassJson))]
+[JsonSerializable(typeof(JobListJson))]
+[JsonSerializable(typeof(JobRunJson))]
+public sealed partial class AutomationJsonContext : JsonSerializerContext;

@@ -38,6 +38,7 @@ public static class MnemoApi
         v1.MapPost("/remember", RememberAsync);
         v1.MapGet("/memories/{id:long}", GetMemoryAsync);
         v1.MapDelete("/memories/{id:long}", ForgetAsync);
+        v1.MapAutomationApi();
         return app;
     }
 

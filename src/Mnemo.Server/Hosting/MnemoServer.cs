@@ -39,10 +39,22 @@ public static class MnemoServer
             services.AddHostedService(provider => provider.GetRequiredService<OpenClawWatcher>());
         }
 
+        services.AddSingleton(provider => Automation.Create(
+            provider.GetRequiredService<MemoryEngine>(),
+            settings.OpenClaw.ResolveStateDirectory(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<Microsoft.Extensions.AI.IChatClient>()));
+        if (settings.Memory.Schedule.Enabled)
+        {
+            services.AddHostedService<SchedulerHost>();
+        }
+
         services.AddHostedService<EmbedderWarmup>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithHttpTransport(options => options.Stateless = true)
-            .WithTools<MemoryTools>();
+            .WithTools<MemoryTools>()
+            .WithTools<DigestTools>();
 
         var app = builder.Build();
         app.UseMiddleware<TokenAuthentication>();
@@ -51,6 +63,7 @@ public static class MnemoServer
 
         // Open the store before the first request, so that a broken data directory fails the start.
         app.Services.GetRequiredService<MemoryEngine>();
+        app.Services.GetRequiredService<Automation>();
         return app;
     }
 
@@ -62,9 +75,16 @@ public static class MnemoServer
         ConfigureLogging(builder.Logging, minimumLevel);
         configureServices?.Invoke(builder.Services);
         builder.Services.AddMnemo(settings.Memory).WithSqlite();
+        builder.Services.AddSingleton(provider => Automation.Create(
+            provider.GetRequiredService<MemoryEngine>(),
+            settings.OpenClaw.ResolveStateDirectory(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<Microsoft.Extensions.AI.IChatClient>()));
         builder.Services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithStdioServerTransport()
-            .WithTools<MemoryTools>();
+            .WithTools<MemoryTools>()
+            .WithTools<DigestTools>();
         return builder.Build();
     }
 

@@ -1,5 +1,10 @@
 using Microsoft.Extensions.Configuration;
+using Mnemo.Delivery;
+using Mnemo.Digests;
+using Mnemo.Language;
 using Mnemo.Retention;
+using Mnemo.Scheduling;
+using Mnemo.Signals;
 
 namespace Mnemo.Server.Hosting;
 
@@ -40,6 +45,11 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             DataDirectory = dataDirectory,
             Embeddings = EmbeddingOptions.FromEnvironment(),
             Retention = retention,
+            Schedule = Bind<ScheduleOptions>(configuration, "Schedule"),
+            Model = Bind<LanguageModelOptions>(configuration, "Model"),
+            Digests = Bind<DigestOptions>(configuration, "Digests"),
+            Signals = Bind<SignalOptions>(configuration, "Signals"),
+            Delivery = Bind<DeliveryOptions>(configuration, "Delivery"),
         };
         var settings = new MnemoSettings(memory, server, openClaw);
         settings.Validate(configPath);
@@ -83,6 +93,18 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         if (OpenClaw.PollInterval < TimeSpan.FromMilliseconds(100) || OpenClaw.PollInterval > TimeSpan.FromHours(1))
         {
             throw new ArgumentException($"OpenClaw:PollInterval must be between 00:00:00.1 and 01:00:00, not {OpenClaw.PollInterval}");
+        }
+
+        Memory.Model.Validate();
+        Memory.Schedule.ResolveTimeZone();
+        if (Memory.Digests.DeliveredKinds.FirstOrDefault(k => k is not ("hourly" or "daily" or "weekly" or "signals")) is { } unknown)
+        {
+            throw new ArgumentException($"Digests:Deliver: '{unknown}' is not something Mnemo delivers; use hourly, daily, weekly or signals");
+        }
+
+        if (Memory.Delivery.OpenClaw.IsConfigured && !Uri.TryCreate(Memory.Delivery.OpenClaw.Url, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"Delivery:OpenClaw:Url: '{Memory.Delivery.OpenClaw.Url}' is not a URL (example: http://127.0.0.1:18789/hooks/agent)");
         }
 
         if (Memory.Retention.TokenBudget is < 0 or > 100_000)

@@ -71,7 +71,7 @@ public sealed partial class DeliveryService(IReadOnlyList<IDeliveryChannel> chan
         return sent;
     }
 
-    private bool Wants(string kind) => options.Deliver.Any(k => string.Equals(k, kind, StringComparison.OrdinalIgnoreCase));
+    private bool Wants(string kind) => options.DeliveredKinds.Any(k => string.Equals(k, kind, StringComparison.OrdinalIgnoreCase));
 
     private async Task<bool> SendAsync(DeliveryMessage message, List<string> failures, CancellationToken cancellationToken)
     {

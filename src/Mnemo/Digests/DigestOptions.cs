@@ -21,6 +21,9 @@ public sealed record DigestOptions
     /// <summary>Size cap of the proposed durable facts file (<c>memory/mnemo-facts.md</c>); the oldest facts go first.</summary>
     public int CuratedMaxBytes { get; set; } = 8192;
 
-    /// <summary>What is delivered to the user: any of hourly, daily, weekly, signals.</summary>
-    public IList<string> Deliver { get; set; } = ["daily", "weekly", "signals"];
+    /// <summary>What is delivered to the user: any of hourly, daily, weekly, signals (default: daily, weekly, signals).</summary>
+    /// <remarks>Null by default: the configuration binder appends to a list that already has items.</remarks>
+    public IList<string>? Deliver { get; set; }
+
+    public IReadOnlyList<string> DeliveredKinds => Deliver is { } kinds ? [.. kinds] : ["daily", "weekly", "signals"];
 }
