@@ -35,15 +35,20 @@ public sealed partial class LanguageModel : IDisposable
         // A cancellation the caller did not ask for is the SDK's own network timeout: transient.
         static ValueTask<bool> Transient(Outcome<object> outcome, CancellationToken callerToken) => ValueTask.FromResult(
             outcome.Exception is { } ex && (IsTransient(ex) || (ex is OperationCanceledException && !callerToken.IsCancellationRequested)));
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (options.MaxRetries > 0)
+        {
+            pipeline.AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = args => Transient(args.Outcome, args.Context.CancellationToken),
-                MaxRetryAttempts = Math.Max(options.MaxRetries, 0),
+                MaxRetryAttempts = options.MaxRetries,
                 Delay = options.RetryDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-            })
+            });
+        }
+
+        _pipeline = pipeline
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 ShouldHandle = args => Transient(args.Outcome, args.Context.CancellationToken),

@@ -67,9 +67,9 @@ public sealed record LanguageModelOptions
             throw new ArgumentException($"Model:Endpoint: '{endpoint}' is not an http(s) URL (example: http://127.0.0.1:11434/v1)");
         }
 
-        if (Timeout <= TimeSpan.Zero || MaxRetries is < 0 or > 10 || CircuitBreakAfter < 1 || MaxOutputTokens < 16)
+        if (Timeout <= TimeSpan.Zero || MaxRetries is < 0 or > 10 || CircuitBreakAfter < 2 || MaxOutputTokens < 16)
         {
-            throw new ArgumentException("Model: Timeout must be positive, MaxRetries 0 to 10, CircuitBreakAfter at least 1, MaxOutputTokens at least 16");
+            throw new ArgumentException("Model: Timeout must be positive, MaxRetries 0 to 10, CircuitBreakAfter at least 2, MaxOutputTokens at least 16");
         }
     }
 }
