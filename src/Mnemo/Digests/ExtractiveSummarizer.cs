@@ -19,7 +19,10 @@ public static class ExtractiveSummarizer
     public const string KeyDetails = "Key details";
     public const string Highlights = "Highlights";
 
-    private const double Lambda = 0.7;
+    private const double Lambda = 0.6;
+
+    /// <summary>Lines this similar say the same thing; only the first is kept.</summary>
+    private const double Duplicate = 0.9;
     private const int MaxLineChars = 240;
 
     /// <summary>The order sections are shown in.</summary>
@@ -68,7 +71,7 @@ public static class ExtractiveSummarizer
                     continue;
                 }
 
-                var score = KindWeight(kind) + (0.6 * centrality) + (memory.Role == "user" ? 0.1 : 0.0)
+                var score = KindWeight(kind) + (0.3 * centrality) + (memory.Role == "user" ? 0.1 : 0.0)
                     - (memory.Untrusted ? 0.5 : 0.0) - (words < 4 ? 0.3 : 0.0) - (words > 50 ? 0.2 : 0.0);
                 candidates.Add(new Candidate(memory, vector, clipped, kind, score, SectionOf(kind), Tokens(sentence)));
             }
@@ -97,7 +100,7 @@ public static class ExtractiveSummarizer
             }
 
             remaining.Remove(best!);
-            if (picked.Any(p => Jaccard(p.Tokens, best!.Tokens) >= 0.8))
+            if (picked.Any(p => Similarity(best!, p) >= Duplicate))
             {
                 continue;
             }
