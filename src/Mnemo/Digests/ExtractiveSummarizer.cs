@@ -73,7 +73,8 @@ public static class ExtractiveSummarizer
 
                 var score = KindWeight(kind) + (0.3 * centrality) + (memory.Role == "user" ? 0.1 : 0.0)
                     - (memory.Untrusted ? 0.5 : 0.0) - (words < 4 ? 0.3 : 0.0) - (words > 50 ? 0.2 : 0.0);
-                candidates.Add(new Candidate(memory, vector, clipped, kind, score, SectionOf(kind), Tokens(sentence)));
+                var identifiers = kind.HasFlag(SalientKind.Identifier) ? SalientText.Identifiers(sentence).ToHashSet(StringComparer.Ordinal) : [];
+                candidates.Add(new Candidate(memory, vector, clipped, kind, score, SectionOf(kind), Tokens(sentence), identifiers));
             }
         }
 
@@ -100,7 +101,9 @@ public static class ExtractiveSummarizer
             }
 
             remaining.Remove(best!);
-            if (picked.Any(p => Similarity(best!, p) >= Duplicate))
+            // A line that says the same as one already picked is left out, unless it brings an
+            // exact identifier the other does not have ("renewed, invoice INV-7731").
+            if (picked.Any(p => Similarity(best!, p) >= Duplicate && best!.Identifiers.IsSubsetOf(p.Identifiers)))
             {
                 continue;
             }
@@ -179,7 +182,7 @@ public static class ExtractiveSummarizer
         : kind.HasFlag(SalientKind.Identifier) || kind.HasFlag(SalientKind.Preference) ? KeyDetails
         : Highlights;
 
-    internal sealed record Candidate(Memory Memory, float[] Vector, string Sentence, SalientKind Kind, double Score, string Section, HashSet<string> Tokens)
+    internal sealed record Candidate(Memory Memory, float[] Vector, string Sentence, SalientKind Kind, double Score, string Section, HashSet<string> Tokens, HashSet<string> Identifiers)
     {
         public string Line => $"{Who(Memory)}: {RecallText.Clip(Sentence, MaxLineChars)}";
 

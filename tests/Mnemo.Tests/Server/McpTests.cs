@@ -8,7 +8,7 @@ namespace Mnemo.Tests.Server;
 [Collection(EmbedderGroup.Name)]
 public sealed class McpTests(EmbedderFixture embedder)
 {
-    private static readonly string[] ToolNames = ["forget", "memory_get", "memory_search", "recent_compactions", "remember"];
+    private static readonly string[] ToolNames = ["digests", "forget", "memory_get", "memory_search", "recent_compactions", "remember", "signals", "three_pass"];
 
     private static string Text(CallToolResult result) =>
         string.Concat(result.Content.OfType<TextContentBlock>().Select(b => b.Text));
@@ -38,6 +38,12 @@ public sealed class McpTests(EmbedderFixture embedder)
         var badDate = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "passport", ["since"] = "last tuesday-ish" });
         Assert.True(badDate.IsError == true);
         Assert.Contains("since", Text(badDate), StringComparison.Ordinal);
+
+        var digests = await client.CallToolAsync("digests", new Dictionary<string, object?> { ["kind"] = "daily" });
+        Assert.Equal("No digests yet.", Text(digests));
+        var noModel = await client.CallToolAsync("three_pass", new Dictionary<string, object?> { ["task"] = "Summarize the passport facts.", ["query"] = "passport" });
+        Assert.True(noModel.IsError == true);
+        Assert.Contains("Model:Provider", Text(noModel), StringComparison.Ordinal);
 
         var compactions = await client.CallToolAsync("recent_compactions", new Dictionary<string, object?>());
         Assert.Equal("No compactions recorded.", Text(compactions));

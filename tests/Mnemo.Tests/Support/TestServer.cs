@@ -40,6 +40,8 @@ public sealed class TestServer : IAsyncDisposable
         {
             ["Server:Urls"] = "http://127.0.0.1:0",
             ["OpenClaw:Follow"] = overrides?.ContainsKey("OpenClaw:StateDirectory") == true ? "true" : "false",
+            // Jobs run when a test asks (POST /v1/jobs/{name}/run), not when the wall clock says.
+            ["Schedule:Enabled"] = overrides?.TryGetValue("Schedule:Enabled", out var enabled) == true ? enabled : "false",
         });
         var app = MnemoServer.Build(settings, LogLevel.Warning, services => services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(embedder.Embedder));
         await app.StartAsync();
