@@ -59,6 +59,42 @@ public sealed class AutomationApiTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task Serve_RunsTheScheduler_TheHourlySummaryAppearsWhenTheClockReachesTheHour()
+    {
+        using var dir = new TempDirectory();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 7, 58, 0, TimeSpan.Zero));
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder, new Dictionary<string, string?>
+        {
+            ["Schedule:Enabled"] = "true",
+            ["Schedule:TimeZone"] = "UTC",
+            ["Schedule:Jobs:compaction-sweep:Enabled"] = "false",
+        }, time);
+        using var ingest = await server.Client.PostAsync("/v1/ingest", Json("""
+            {"turns":[{"agent":"main","session":"s1","id":"1","role":"user","text":"We decided to paint the hallway white; order PAINT-118.","timestamp":"2026-11-25T07:10:00Z"}]}
+            """));
+        Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
+
+        JsonElement digests = default;
+        for (var step = 0; step < 100; step++)
+        {
+            using var response = await server.Client.GetAsync("/v1/digests?kind=hourly");
+            digests = (await ReadAsync(response)).GetProperty("digests");
+            if (digests.GetArrayLength() > 0)
+            {
+                break;
+            }
+
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(50);
+        }
+
+        var digest = Assert.Single(digests.EnumerateArray());
+        Assert.Contains("PAINT-118", digest.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 7, 0, 0, TimeSpan.Zero), digest.GetProperty("periodStart").GetDateTimeOffset());
+        Assert.True(time.GetUtcNow() >= new DateTimeOffset(2026, 11, 25, 8, 0, 0, TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task Jobs_RunByHand_WriteDigestsAndSignals_ListedWithTheSchedule()
     {
         using var dir = new TempDirectory();

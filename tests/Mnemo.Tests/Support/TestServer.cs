@@ -34,7 +34,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestServer> StartAsync(string dataDirectory, EmbedderFixture embedder, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static async Task<TestServer> StartAsync(string dataDirectory, EmbedderFixture embedder, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
     {
         var settings = MnemoSettings.Load(dataDirectory, new Dictionary<string, string?>(overrides ?? new Dictionary<string, string?>())
         {
@@ -43,7 +43,14 @@ public sealed class TestServer : IAsyncDisposable
             // Jobs run when a test asks (POST /v1/jobs/{name}/run), not when the wall clock says.
             ["Schedule:Enabled"] = overrides?.TryGetValue("Schedule:Enabled", out var enabled) == true ? enabled : "false",
         });
-        var app = MnemoServer.Build(settings, LogLevel.Warning, services => services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(embedder.Embedder));
+        var app = MnemoServer.Build(settings, LogLevel.Warning, services =>
+        {
+            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(embedder.Embedder);
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
+        });
         await app.StartAsync();
         return new TestServer(app, settings, new Uri(app.Urls.Single()));
     }
