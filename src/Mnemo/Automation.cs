@@ -38,6 +38,11 @@ public sealed class Automation : IDisposable
             channels.Add(new OpenClawHookChannel(_http, options.Delivery.OpenClaw));
         }
 
+        if (options.Delivery.Telegram.IsConfigured)
+        {
+            channels.Add(new TelegramChannel(_http, options.Delivery.Telegram));
+        }
+
         Delivery = new DeliveryService(channels, options.Digests, digestStore, signalStore, time, loggerFactory.CreateLogger<DeliveryService>());
         IScheduledJob[] jobs =
         [

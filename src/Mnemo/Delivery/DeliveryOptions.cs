@@ -4,4 +4,6 @@ namespace Mnemo.Delivery;
 public sealed record DeliveryOptions
 {
     public OpenClawHookOptions OpenClaw { get; set; } = new();
+
+    public TelegramDeliveryOptions Telegram { get; set; } = new();
 }

@@ -120,6 +120,34 @@ public sealed class DigestModelAndDeliveryTests(EmbedderFixture embedder)
         Assert.All(digests, d => Assert.NotNull(d.DeliveredAt));
     }
 
+    [Fact]
+    public async Task Delivery_StraightToTelegram_SendsTheSignalsThroughTheBotApi_TokenNeverInErrors()
+    {
+        await using var bot = await FakeBotApi.StartAsync();
+        using var dir = new TempDirectory();
+        var delivery = new DeliveryOptions { Telegram = new TelegramDeliveryOptions { BotToken = bot.Token, ChatId = 4242, ApiBaseUrl = bot.BaseUrl } };
+        var (engine, automation) = await OpenAsync(dir, Monday9.AddHours(3), delivery: delivery);
+        await using var _ = engine;
+        using var __ = automation;
+        await new Chat().Say("main", "q1", "user", "What time does the pharmacy close on Sundays?", Monday9.AddHours(1)).IngestAsync(engine);
+
+        bot.Failure = (403, "Forbidden: bot was blocked by the user");
+        var refused = await automation.Scheduler.RunNowAsync(JobNames.Signals, CancellationToken.None);
+        bot.Failure = null;
+        var sent = await automation.Scheduler.RunNowAsync(JobNames.Signals, CancellationToken.None);
+
+        Assert.False(refused.Succeeded);
+        Assert.Contains("bot was blocked", refused.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(bot.Token, refused.Detail, StringComparison.Ordinal);
+        Assert.True(sent.Succeeded, sent.Detail);
+        var messages = bot.Calls.Where(c => c.Method == "sendMessage").Select(c => c.Body).ToList();
+        Assert.Equal(2, messages.Count);
+        Assert.All(messages, m => Assert.Equal(4242, m.GetProperty("chat_id").GetInt64()));
+        Assert.Contains("pharmacy", messages[^1].GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("**", messages[^1].GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("1 items delivered", sent.Detail, StringComparison.Ordinal);
+    }
+
     /// <summary>OpenClaw's <c>/hooks/agent</c> as seen from outside: records what arrives, answers a chosen status.</summary>
     private sealed class HookReceiver : IAsyncDisposable
     {
