@@ -51,6 +51,9 @@ readme_example() {
   out=$(./mnemo stats) || return 1
   echo "$out"
   [[ "$out" =~ memories\ +[1-9] ]] || { echo "stats shows no memories"; return 1; }
+  out=$(./mnemo schedule) || return 1
+  echo "$out"
+  [[ "$out" == *"hourly-summary"*"0 8-22 * * *"* ]] || { echo "schedule does not list the hourly summary"; return 1; }
   ./mnemo serve --openclaw-dir ../shared/fixtures --once || return 1
   out=$(./mnemo init --openclaw) || return 1
   echo "$out"
@@ -58,7 +61,7 @@ readme_example() {
   [[ "$out" == *"plugins.entries.mnemo.config"* && "$out" == *"mcp.servers.mnemo"* ]] || { echo "init --openclaw misses the plugin config or the MCP entry"; return 1; }
   [[ "$(stat -c %a "$demo/config.json")" == 600 ]] || { echo "config.json is not 0600"; return 1; }
 }
-check "readme example: ingest, search, stats, serve --once, init --openclaw" readme_example
+check "readme example: ingest, search, stats, schedule, serve --once, init --openclaw" readme_example
 rm -rf "$demo"
 
 echo "== bridge plugin"
