@@ -14,7 +14,7 @@ namespace Mnemo.Bench;
 
 internal static class MacroBenchmark
 {
-    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false)
+    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false, bool digestsOnly = false)
     {
         Console.WriteLine($"# Mnemo macro benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         var issues = new List<ReadIssue>();
@@ -22,6 +22,11 @@ internal static class MacroBenchmark
         var turns = conversations.SelectMany(c => c.Turns).ToList();
         var questions = conversations.SelectMany(c => c.Questions).Select(q => q.Question).ToList();
         using var embedder = new MiniLmEmbeddingGenerator();
+        if (digestsOnly)
+        {
+            await DigestBenchmark.RunAsync(quick ? turns.Take(1000).ToList() : turns, embedder);
+            return 0;
+        }
 
         if (sizes is null && !contextOnly)
         {
@@ -43,6 +48,10 @@ internal static class MacroBenchmark
         }
 
         await RetainedContextBenchmark.RunAsync(quick ? 10_000 : 100_000, seedTurns, seedVectors, queryTexts, embedder);
+        if (!contextOnly)
+        {
+            await DigestBenchmark.RunAsync(quick ? turns.Take(1000).ToList() : turns, embedder);
+        }
 
         return 0;
     }

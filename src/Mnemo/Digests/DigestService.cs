@@ -26,7 +26,11 @@ public sealed partial class DigestService(
     TimeProvider time,
     ILogger<DigestService> logger)
 {
-    private const int MaxMemoriesPerPeriod = 5000;
+    // Far above a person's week (LoCoMo's ten long conversations are 5,900 turns); the caps only
+    // bound memory use on a store that ingested years at once.
+    private const int MaxMemoriesPerHour = 5_000;
+    private const int MaxMemoriesPerDay = 20_000;
+    private const int MaxMemoriesPerWeek = 50_000;
 
     public DigestStore Store => digests;
 
@@ -48,7 +52,7 @@ public sealed partial class DigestService(
         {
             foreach (var agent in await engine.Store.GetActiveAgentsAsync(hour, hour + TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false))
             {
-                var memories = await engine.Store.GetMemoriesBetweenAsync(hour, hour + TimeSpan.FromHours(1), agent, MaxMemoriesPerPeriod, cancellationToken).ConfigureAwait(false);
+                var memories = await engine.Store.GetMemoriesBetweenAsync(hour, hour + TimeSpan.FromHours(1), agent, MaxMemoriesPerHour, cancellationToken).ConfigureAwait(false);
                 var title = $"Mnemo hourly summary · {agent} · {Local(hour):yyyy-MM-dd HH:mm}–{Local(hour + TimeSpan.FromHours(1)):HH:mm}";
                 var task = $"Summarize the last hour of the conversations of agent '{agent}' for the user in at most {options.HourlyMaxLines} bullet lines, under the headings Decisions, Open items, Key details (exact identifiers, names, amounts, dates) and Highlights; leave out empty headings.";
                 var digest = await WriteAsync(DigestKind.Hourly, agent, hour, hour + TimeSpan.FromHours(1), title, task, memories, options.HourlyMaxLines, [], cancellationToken).ConfigureAwait(false);
@@ -79,7 +83,7 @@ public sealed partial class DigestService(
         var written = new List<Digest>();
         foreach (var agent in await engine.Store.GetActiveAgentsAsync(start, end, cancellationToken).ConfigureAwait(false))
         {
-            var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, agent, MaxMemoriesPerPeriod, cancellationToken).ConfigureAwait(false);
+            var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, agent, MaxMemoriesPerDay, cancellationToken).ConfigureAwait(false);
             var hourly = await digests.ListAsync(DigestKind.Hourly, agent, start, end, 100, cancellationToken).ConfigureAwait(false);
             var boosted = hourly.SelectMany(h => h.Lines).SelectMany(l => l.MemoryIds).ToHashSet();
             var title = $"Mnemo daily sync · {agent} · {day:dddd yyyy-MM-dd}";
@@ -108,7 +112,7 @@ public sealed partial class DigestService(
             end = now;
         }
 
-        var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, null, MaxMemoriesPerPeriod, cancellationToken).ConfigureAwait(false);
+        var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, null, MaxMemoriesPerWeek, cancellationToken).ConfigureAwait(false);
         if (memories.Count == 0)
         {
             return null;
@@ -205,7 +209,7 @@ public sealed partial class DigestService(
 
     private async Task<(string Method, IReadOnlyList<DigestLine> Lines, long? RunId)> ComposeWeeklyAsync(IReadOnlyList<(Memory Memory, float[] Vector)> memories, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
-        var conversation = memories.Where(m => m.Memory.Role is "user" or "assistant" or "note").ToList();
+        var conversation = memories.Where(m => m.Memory.Role is not ("tool" or "system")).ToList();
         if (prompter.IsAvailable)
         {
             var daily = await digests.ListAsync(DigestKind.Daily, null, start, end, 100, cancellationToken).ConfigureAwait(false);
@@ -237,7 +241,7 @@ public sealed partial class DigestService(
     /// <summary>Groups the week's turns by meaning (leader clustering over the stored embeddings) and names the largest groups.</summary>
     private static IEnumerable<DigestLine> Themes(List<(Memory Memory, float[] Vector)> memories)
     {
-        const double threshold = 0.55;
+        const double threshold = 0.5;
         var clusters = new List<(float[] Leader, List<(Memory Memory, float[] Vector)> Members)>();
         foreach (var item in memories)
         {

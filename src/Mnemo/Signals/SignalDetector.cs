@@ -32,43 +32,70 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
         return signals;
     }
 
-    /// <summary>Clusters memories across agents; a cluster holding two or more agents is a shared topic.</summary>
+    /// <summary>
+    /// Groups the window's turns by meaning (leader clustering over the stored embeddings: a turn
+    /// joins the most similar group leader above <see cref="SignalOptions.TopicSimilarity"/>). A group
+    /// where two or more agents each said at least two things, sharing a word that is rare in the
+    /// window, is a shared topic. The largest few are reported, not every coincidence.
+    /// </summary>
     internal IEnumerable<DetectedSignal> SharedTopics(IReadOnlyList<(Memory Memory, float[] Vector)> memories)
     {
-        var parent = Enumerable.Range(0, memories.Count).ToArray();
-        int Find(int i) => parent[i] == i ? i : parent[i] = Find(parent[i]);
-        for (var i = 0; i < memories.Count; i++)
+        const int maxLeaders = 1000;
+        const int maxTopics = 5;
+        var trusted = memories.Where(m => !m.Memory.Untrusted).ToList();
+        var leaders = new List<(float[] Vector, List<Memory> Members)>();
+        foreach (var (memory, vector) in trusted)
         {
-            for (var j = i + 1; j < memories.Count; j++)
+            var best = -1;
+            var bestSimilarity = options.TopicSimilarity;
+            for (var i = 0; i < leaders.Count; i++)
             {
-                if (memories[i].Memory.Agent != memories[j].Memory.Agent
-                    && VectorMath.Similarity(memories[i].Vector, memories[j].Vector) >= options.TopicSimilarity
-                    && SharedTerms(memories[i].Memory.Text, memories[j].Memory.Text).Count > 0)
+                var similarity = VectorMath.Similarity(leaders[i].Vector, vector);
+                if (similarity >= bestSimilarity)
                 {
-                    parent[Find(i)] = Find(j);
+                    (best, bestSimilarity) = (i, similarity);
                 }
+            }
+
+            if (best >= 0)
+            {
+                leaders[best].Members.Add(memory);
+            }
+            else if (leaders.Count < maxLeaders)
+            {
+                leaders.Add((vector, [memory]));
             }
         }
 
-        foreach (var cluster in Enumerable.Range(0, memories.Count).GroupBy(Find).Where(g => g.Count() > 1))
+        // How many of the window's turns use a word: a topic's words are rare in the window.
+        var frequency = trusted.SelectMany(m => QueryText.Terms(m.Memory.Text).Distinct()).GroupBy(t => t, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var rare = Math.Max(10, trusted.Count / 20);
+        var found = new List<(int Size, DetectedSignal Signal)>();
+        foreach (var (_, members) in leaders)
         {
-            var members = cluster.Select(i => memories[i].Memory).ToList();
-            var agents = members.Select(m => m.Agent).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var agents = members.GroupBy(m => m.Agent).Where(g => g.Count() >= 2).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
             if (agents.Count < 2)
             {
                 continue;
             }
 
-            var terms = TopicTerms(members);
-            var label = terms.Count > 0 ? string.Join(", ", terms) : RecallText.Clip(members[0].Text, 60);
-            yield return new DetectedSignal(
+            var inTopic = members.Where(m => agents.Contains(m.Agent)).ToList();
+            var terms = TopicTerms(inTopic).Where(t => frequency.TryGetValue(t, out var n) && n <= rare).ToList();
+            if (terms.Count == 0)
+            {
+                continue;
+            }
+
+            found.Add((inTopic.Count, new DetectedSignal(
                 SignalKinds.SharedTopic,
                 $"{SignalKinds.SharedTopic}:{string.Join('+', agents)}:{string.Join('+', terms.Take(2).Order(StringComparer.Ordinal))}",
                 "info",
-                $"{string.Join(" and ", agents)} are both working on: {label}",
+                $"the same topic in {string.Join(", ", agents)}: {string.Join(", ", terms)}",
                 agents,
-                members.Select(m => m.Id).Order().ToList());
+                inTopic.Select(m => m.Id).Order().ToList())));
         }
+
+        return found.OrderByDescending(f => f.Size).Take(maxTopics).Select(f => f.Signal);
     }
 
     /// <summary>User requests made <see cref="SignalOptions.RepeatCount"/> or more times, with no answer that settles them.</summary>
@@ -291,6 +318,15 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
             run.Select(m => m.Id).ToList());
     }
 
+    /// <summary>Words of small talk that name no topic (search keeps them; topic labels do not).</summary>
+    private static readonly HashSet<string> ChatterWords = new(StringComparer.Ordinal)
+    {
+        "going", "really", "think", "know", "great", "good", "awesome", "cool", "nice", "care", "want", "like", "feel", "make",
+        "time", "sure", "well", "glad", "love", "happy", "thanks", "yeah", "also", "much", "right", "okay", "sounds", "look",
+        "looks", "need", "please", "could", "would", "something", "anything", "everything", "always", "never", "still", "maybe",
+        "today", "tomorrow", "yesterday", "week", "thank", "hope", "amazing", "wow", "definitely", "totally", "pretty", "keep",
+    };
+
     private static readonly string[] ResolutionWords = ["done", "completed", "fixed", "resolved", "booked", "sent", "scheduled", "here is", "here's", "i've ", "i have "];
 
     private DateTimeOffset EndOfDay(DateOnly day)
@@ -299,7 +335,8 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
         return new DateTimeOffset(local, zone.GetUtcOffset(local));
     }
 
-    private static bool IsConversation(Memory memory) => memory.Role is "user" or "assistant";
+    /// <summary>What people said: not tool output or system text (datasets name their speakers as roles).</summary>
+    private static bool IsConversation(Memory memory) => memory.Role is not ("tool" or "system");
 
     private static List<string> SharedTerms(string a, string b)
     {
@@ -313,7 +350,7 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
         var byTerm = new Dictionary<string, (HashSet<string> Agents, int Count)>(StringComparer.Ordinal);
         foreach (var memory in members)
         {
-            foreach (var term in QueryText.Terms(memory.Text).Where(t => t.Length > 3 && !t.Any(char.IsDigit)))
+            foreach (var term in QueryText.Terms(memory.Text).Where(t => t.Length > 3 && t.All(char.IsLetter) && !ChatterWords.Contains(t)))
             {
                 (HashSet<string> Agents, int Count) entry = byTerm.TryGetValue(term, out var e) ? e : (new HashSet<string>(StringComparer.Ordinal), 0);
                 entry.Agents.Add(memory.Agent);

@@ -9,7 +9,7 @@ public sealed record SignalOptions
     /// <summary>Repeated requests are counted over this longer window.</summary>
     public TimeSpan RequestLookback { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Two memories of different agents this similar share a topic.</summary>
+    /// <summary>A turn this similar to a topic's first turn belongs to the topic.</summary>
     public double TopicSimilarity { get; set; } = 0.6;
 
     /// <summary>Two user requests this similar are the same request.</summary>

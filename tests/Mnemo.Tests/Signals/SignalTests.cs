@@ -24,12 +24,17 @@ public sealed class SignalTests(EmbedderFixture embedder)
     {
         var signals = await DetectAsync(new Chat()
             .Say("main", "s1", "user", "We need to upgrade the Kubernetes cluster to version 1.31 this week.", Now.AddHours(-26))
+            .Say("main", "s1", "assistant", "Before the Kubernetes cluster upgrade, drain the nodes one at a time.", Now.AddHours(-26).AddMinutes(1))
             .Say("work", "w1", "user", "The Kubernetes cluster upgrade to 1.31 is planned; check the node pools first.", Now.AddHours(-25))
-            .Say("travel", "t1", "user", "Book a table for two at the Italian place on Saturday.", Now.AddHours(-24)));
+            .Say("work", "w1", "assistant", "The node pools are ready for the Kubernetes upgrade.", Now.AddHours(-25).AddMinutes(1))
+            .Say("home", "h1", "user", "Is the Kubernetes cluster in the basement still on?", Now.AddHours(-24).AddMinutes(30))
+            .Say("travel", "t1", "user", "Book a table for two at the Italian place on Saturday.", Now.AddHours(-24))
+            .Say("travel", "t1", "assistant", "A table for two on Saturday at 8 is booked.", Now.AddHours(-24).AddMinutes(1)));
 
+        // The home agent mentions it once in passing: not a topic it is working on.
         var topic = Assert.Single(signals, s => s.Kind == SignalKinds.SharedTopic);
         Assert.Equal(["main", "work"], topic.Agents);
-        Assert.Equal(2, topic.Evidence.Count);
+        Assert.Equal(4, topic.Evidence.Count);
         Assert.Contains("kubernetes", topic.Title, StringComparison.OrdinalIgnoreCase);
     }
 
