@@ -68,6 +68,34 @@ public sealed class DigestModelAndDeliveryTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task WithAModel_TheDailySyncConsolidatesTheHourlyDigests_AndTheWeekReadsTheDays()
+    {
+        await using var server = await FakeChatServer.StartAsync();
+        using var dir = new TempDirectory();
+        var (engine, automation) = await OpenAsync(dir, new DateTimeOffset(2026, 11, 29, 22, 0, 0, TimeSpan.Zero), Model(server));
+        await using var _ = engine;
+        using var __ = automation;
+        var hourly = await automation.Digests.WriteHourlyAsync(Monday9.AddHours(1), CancellationToken.None);
+        server.Requests.Clear();
+
+        var daily = await automation.Digests.WriteDailyAsync(new DateOnly(2026, 11, 23), CancellationToken.None);
+        var dailyDraft = server.Requests.First().User;
+        server.Requests.Clear();
+        var weekly = await automation.Digests.WriteWeeklyAsync(new DateOnly(2026, 11, 29), CancellationToken.None);
+        var weeklyDraft = server.Requests.First().User;
+
+        Assert.All(daily, d => Assert.Equal("model", d.Method));
+        var main = daily.Single(d => d.Agent == "main");
+        var mainHourly = hourly.Single(h => h.Agent == "main");
+        Assert.Contains($"<source id=\"m{mainHourly.MemoryId}\" from=\"hourly summary 09:00\">", dailyDraft, StringComparison.Ordinal);
+        Assert.All(main.Lines.Where(l => l.MemoryIds.Count > 0), l => Assert.Equal([mainHourly.MemoryId!.Value], l.MemoryIds));
+        Assert.Equal("model", weekly!.Method);
+        Assert.Contains("daily sync of main", weeklyDraft, StringComparison.Ordinal);
+        Assert.Contains("daily sync of travel", weeklyDraft, StringComparison.Ordinal);
+        Assert.Contains(weekly.Lines, l => l.Section == "Activity" && l.Text.StartsWith("main:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WhenTheModelFails_TheDigestIsExtractive_AndTheFailureIsRecorded()
     {
         await using var server = await FakeChatServer.StartAsync();

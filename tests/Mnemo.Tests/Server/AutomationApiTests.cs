@@ -58,6 +58,20 @@ public sealed class AutomationApiTests(EmbedderFixture embedder)
         }
     }
 
+    [Theory]
+    [InlineData("Schedule:Jobs:hourly-summary:Cron", "0 25 * * *", "Schedule:Jobs:hourly-summary:Cron")]
+    [InlineData("Schedule:Jobs:hourly-sumary:Enabled", "false", "hourly-sumary")]
+    [InlineData("Schedule:TimeZone", "Atlantis/Capital", "Schedule:TimeZone")]
+    [InlineData("Model:Provider", "gpt", "Model:Provider")]
+    [InlineData("Digests:Deliver:0", "monthly", "Digests:Deliver")]
+    [InlineData("Delivery:Telegram:ApiBaseUrl", "not a url", "Delivery:Telegram:ApiBaseUrl")]
+    public async Task Serve_RefusesABadAutomationSetting_NamingIt(string key, string value, string named)
+    {
+        using var dir = new TempDirectory();
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => TestServer.StartAsync(dir.File("data"), embedder, new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_RunsTheScheduler_TheHourlySummaryAppearsWhenTheClockReachesTheHour()
     {
