@@ -6,4 +6,4 @@ internal sealed record ScheduleJson(
     DateTimeOffset? LastFinished, double? LastDurationMs, string? LastOutcome, string? LastDetail, int Failures);
 
 /// <summary>What <c>mnemo run JOB --json</c> prints.</summary>
-internal sealed record RunJson(string Job, bool Succeeded, DateTimeOffset Started, DateTimeOffset Finished, string Detail);
+internal sealed record RunJson(string Job, bool Succeeded, DateTimeOffset Started, DateTimeOffset Finished, string Detail, string Where);

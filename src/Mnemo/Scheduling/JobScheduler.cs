@@ -38,7 +38,7 @@ public sealed partial class JobScheduler : IDisposable
         _store = store;
         _time = time;
         _logger = logger;
-        _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        _owner = JobStore.OwnerId();
         if (options.RetryAttempts is < 0 or > 20)
         {
             throw new ArgumentException($"Schedule:RetryAttempts must be between 0 and 20, not {options.RetryAttempts}");
@@ -131,6 +131,7 @@ public sealed partial class JobScheduler : IDisposable
             return;
         }
 
+        await _store.ReleaseDeadLeasesAsync(_owner, cancellationToken).ConfigureAwait(false);
         var states = await _store.GetAllAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         foreach (var (name, cron) in _crons)
@@ -222,6 +223,7 @@ public sealed partial class JobScheduler : IDisposable
             throw new ArgumentException($"there is no job '{name}'; jobs: {string.Join(", ", _jobs.Keys.Order(StringComparer.Ordinal))}");
         }
 
+        await _store.ReleaseDeadLeasesAsync(_owner, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (!await _store.TryAcquireAsync(name, _owner, now, now + _options.Lease, cancellationToken).ConfigureAwait(false))
         {
@@ -238,6 +240,25 @@ public sealed partial class JobScheduler : IDisposable
     public void Dispose() => _wake.Dispose();
 
     private async Task RunScheduledAsync(IScheduledJob job, Due due, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAndRecordAsync(job, due, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the persisted next run brings the job back at the next start.
+        }
+#pragma warning disable CA1031 // The store failed around the run (disk full, locked): try again later, never spin.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, job.Name, ex);
+            _due[job.Name] = due with { At = _time.GetUtcNow() + LeaseBusyDelay };
+        }
+    }
+
+    private async Task RunAndRecordAsync(IScheduledJob job, Due due, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         if (!await _store.TryAcquireAsync(job.Name, _owner, now, now + _options.Lease, cancellationToken).ConfigureAwait(false))
@@ -332,5 +353,8 @@ public sealed partial class JobScheduler : IDisposable
 
         [LoggerMessage(EventId = 406, Level = LogLevel.Error, Message = "job {Job} failed {Attempts} times; waiting for its next occurrence")]
         public static partial void GaveUp(ILogger logger, string job, int attempts);
+
+        [LoggerMessage(EventId = 407, Level = LogLevel.Error, Message = "job {Job} could not be started or recorded; trying again in a minute")]
+        public static partial void StoreFailed(ILogger logger, string job, Exception exception);
     }
 }

@@ -47,6 +47,72 @@ public sealed class JobStore(SqliteMemoryStore store)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Who holds a lease: machine, process id, process start and a random part (<c>host:1234:1764050000000:9f2c1a7e</c>).</summary>
+    public static string OwnerId()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Environment.MachineName}:{Environment.ProcessId}:{StartOf(self)}:{Guid.NewGuid().ToString("N")[..8]}");
+    }
+
+    /// <summary>
+    /// Frees leases held by processes of this machine that no longer exist (killed mid-run), so a
+    /// crash does not keep a job from running until its lease expires.
+    /// </summary>
+    /// <param name="self">The caller's own owner id, whose leases are left alone.</param>
+    public async Task<int> ReleaseDeadLeasesAsync(string self, CancellationToken cancellationToken)
+    {
+        var owners = new List<string>();
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT DISTINCT lease_owner FROM jobs WHERE lease_owner IS NOT NULL";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                owners.Add(reader.GetString(0));
+            }
+        }
+
+        var released = 0;
+        foreach (var owner in owners.Where(o => o != self && IsDeadLocalProcess(o)))
+        {
+            await using var release = connection.CreateCommand();
+            release.CommandText = "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $owner";
+            release.Parameters.AddWithValue("$owner", owner);
+            released += await release.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return released;
+    }
+
+    /// <summary>The owner ran on this machine and its process is gone (or its pid now belongs to a later process).</summary>
+    private static bool IsDeadLocalProcess(string owner)
+    {
+        var parts = owner.Split(':');
+        if (parts.Length != 4 || parts[0] != Environment.MachineName
+            || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var started))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited || StartOf(process) != started;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    private static long StartOf(System.Diagnostics.Process process) => new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+
     /// <summary>Takes the job's lease unless another owner holds one that has not expired.</summary>
     public async Task<bool> TryAcquireAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
     {
@@ -147,7 +213,7 @@ public sealed class JobStore(SqliteMemoryStore store)
         return runs;
     }
 
-    internal static string TriggerName(JobTrigger trigger) => trigger switch
+    public static string TriggerName(JobTrigger trigger) => trigger switch
     {
         JobTrigger.CatchUp => "catch-up",
         JobTrigger.Retry => "retry",

@@ -41,13 +41,16 @@ public sealed class ScheduleCliTests
         var data = dir.File("data");
         await CliProcess.RunAsync(data, "ingest", log, "--format", "chat-jsonl");
 
-        var (code, stdout, stderr) = await CliProcess.RunAsync(data, "run", "hourly-summary", "--json");
+        // Nothing serves at this address, so the job runs in the command's own process.
+        var noServe = new Dictionary<string, string> { ["MNEMO_Server__Urls"] = "http://127.0.0.1:1" };
+        var (code, stdout, stderr) = await CliProcess.RunAsync(data, noServe, "run", "hourly-summary", "--json");
         var (listCode, list, _) = await CliProcess.RunAsync(data, "schedule", "--json");
-        var (unknownCode, _, unknownError) = await CliProcess.RunAsync(data, "run", "hourly-sumary");
+        var (unknownCode, _, unknownError) = await CliProcess.RunAsync(data, noServe, "run", "hourly-sumary");
 
         Assert.True(code == 0, stderr);
         var run = JsonDocument.Parse(stdout).RootElement;
         Assert.True(run.GetProperty("succeeded").GetBoolean());
+        Assert.Equal("here", run.GetProperty("where").GetString());
         Assert.StartsWith("1 hourly digests written", run.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, listCode);
         var hourly = JsonDocument.Parse(list).RootElement.EnumerateArray().Single(j => j.GetProperty("name").GetString() == "hourly-summary");

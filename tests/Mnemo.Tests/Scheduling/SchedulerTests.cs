@@ -114,6 +114,22 @@ public sealed class SchedulerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task LeaseOfAKilledProcess_IsFreed_ButOneOfAnotherMachineIsRespected()
+    {
+        var time = new FakeTimeProvider(Start);
+        var store = new JobStore(_store);
+        using var scheduler = Scheduler(time, null, new RecordingJob());
+        // A process of this machine that no longer exists (killed mid-run) holds the lease for an hour.
+        Assert.True(await store.TryAcquireAsync("test", $"{Environment.MachineName}:2147483646:1764000000000:deadbeef", Start, Start.AddHours(1), CancellationToken.None));
+        var run = await scheduler.RunNowAsync("test", CancellationToken.None);
+        Assert.True(await store.TryAcquireAsync("test", "other-host:42:1764000000000:cafebabe", Start, Start.AddHours(1), CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => scheduler.RunNowAsync("test", CancellationToken.None));
+
+        Assert.True(run.Succeeded);
+        Assert.Contains("other-host:42", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FailedRun_IsRetriedWithExponentialBackoff_ThenRecordedAsSucceeded()
     {
         var time = new FakeTimeProvider(Start);

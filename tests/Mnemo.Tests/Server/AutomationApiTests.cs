@@ -109,6 +109,24 @@ public sealed class AutomationApiTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task MnemoRun_WhileServeRuns_RunsTheJobInsideServe()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data");
+        await using var server = await TestServer.StartAsync(data, embedder);
+        await IngestRecentAsync(server);
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(data, new Dictionary<string, string> { ["MNEMO_Server__Urls"] = server.Address.ToString() }, "run", "hourly-summary", "--json");
+        using var digests = await server.Client.GetAsync("/v1/digests?kind=hourly");
+
+        Assert.True(code == 0, stderr);
+        var run = JsonDocument.Parse(stdout).RootElement;
+        Assert.StartsWith("mnemo serve at http://127.0.0.1:", run.GetProperty("where").GetString(), StringComparison.Ordinal);
+        Assert.True(run.GetProperty("succeeded").GetBoolean());
+        Assert.Single((await ReadAsync(digests)).GetProperty("digests").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Jobs_RunByHand_WriteDigestsAndSignals_ListedWithTheSchedule()
     {
         using var dir = new TempDirectory();

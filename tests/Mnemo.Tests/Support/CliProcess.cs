@@ -26,9 +26,18 @@ public static class CliProcess
         return info;
     }
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string dataDir, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string dataDir, params string[] args) =>
+        RunAsync(dataDir, new Dictionary<string, string>(), args);
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string dataDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(dataDir, args))!;
+        var info = StartInfo(dataDir, args);
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
