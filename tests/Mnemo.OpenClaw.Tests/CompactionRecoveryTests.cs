@@ -44,7 +44,12 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Assert.NotNull(wired["mcp"]?["servers"]?["mnemo"]?["command"]);
             Step("wired OpenClaw with mnemo init", clock);
 
-            mnemo = Process.Start(MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw")))!;
+            var serve = MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
+            // Digests go to the user through OpenClaw's own webhook; jobs run when the test says.
+            serve.Environment["MNEMO_Delivery__OpenClaw__Url"] = $"http://127.0.0.1:{gatewayPort}/hooks/agent";
+            serve.Environment["MNEMO_Delivery__OpenClaw__Token"] = HookToken;
+            serve.Environment["MNEMO_Schedule__Enabled"] = "false";
+            mnemo = Process.Start(serve)!;
             var mnemoLog = Capture(mnemo);
             await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
@@ -97,6 +102,25 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Assert.DoesNotContain(Ticket, rest, StringComparison.Ordinal);
             output.WriteLine("injected:\n" + injected);
             Step("turn after compaction carried the facts", clock);
+
+            // The daily sync lands in OpenClaw's own workspace notes and reaches the user through
+            // OpenClaw's /hooks/agent, which runs an agent turn that relays it.
+            before = model.TurnRequests.Count;
+            using (var sync = await http.PostAsync(new Uri("/v1/jobs/daily-sync/run", UriKind.Relative), null))
+            {
+                var body = await sync.Content.ReadAsStringAsync();
+                Assert.True(sync.IsSuccessStatusCode, $"daily-sync: {body}\nmnemo serve said:\n{mnemoLog}");
+                Assert.Contains("1 items delivered", body, StringComparison.Ordinal);
+            }
+
+            var workspace = Path.Combine(home, ".openclaw", "workspace");
+            Assert.True(File.Exists(Path.Combine(workspace, "AGENTS.md")), "OpenClaw made no workspace where Mnemo looked");
+            var note = await File.ReadAllTextAsync(Path.Combine(workspace, "memory", $"{DateTime.Now:yyyy-MM-dd}.md"));
+            Assert.Contains("## Mnemo daily sync", note, StringComparison.Ordinal);
+            Assert.Contains(Ticket, note, StringComparison.Ordinal);
+            var relayed = await WaitForAsync(() => model.TurnRequests.Skip(before).Any(r => FakeModelServer.AllText(r).Contains("Mnemo has a daily update", StringComparison.Ordinal)), TimeSpan.FromMinutes(1));
+            Assert.True(relayed, $"OpenClaw ran no agent turn for the delivered digest\nOpenClaw log:\n{Tail(Path.Combine(home, "openclaw.log"))}");
+            Step("daily sync written to the workspace and delivered through /hooks/agent", clock);
 
             // Mnemo stops; the agent goes on (the plugin fails open).
             await OpenClawInstall.StopAsync(mnemo);
@@ -169,6 +193,24 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
         return info;
     }
 
+    private const string HookToken = "e2e-hook-token-0123456789";
+
+    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return true;
+    }
+
     private static string Token(string data) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")))!["Auth"]!["Token"]!.GetValue<string>();
 
@@ -223,6 +265,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
                 ["auth"] = new JsonObject { ["mode"] = "token", ["token"] = "e2e-gateway-token-0123456789" },
             },
             ["discovery"] = new JsonObject { ["mdns"] = new JsonObject { ["mode"] = "off" } },
+            ["hooks"] = new JsonObject { ["enabled"] = true, ["token"] = HookToken, ["path"] = "/hooks" },
             ["logging"] = new JsonObject { ["file"] = Path.Combine(home, "openclaw.log") },
         };
         Directory.CreateDirectory(Path.Combine(home, ".openclaw"));
