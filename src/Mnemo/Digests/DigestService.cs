@@ -313,7 +313,7 @@ public sealed partial class DigestService(
 
     private void WriteWorkspace(string agent, DateOnly day, Digest digest)
     {
-        if (!options.WriteWorkspace || openClawStateDirectory is null || !Directory.Exists(openClawStateDirectory))
+        if (!options.WriteWorkspace || openClawStateDirectory is null || !Directory.Exists(openClawStateDirectory) || !OpenClawWorkspace.IsAgentId(agent))
         {
             return;
         }

@@ -8,12 +8,24 @@ namespace Mnemo.Digests;
 /// or <c>&lt;state&gt;/workspace</c>; for others <c>&lt;defaults.workspace&gt;/&lt;id&gt;</c> or
 /// <c>&lt;state&gt;/workspace-&lt;id&gt;</c>.
 /// </summary>
-public static class OpenClawWorkspace
+public static partial class OpenClawWorkspace
 {
+    /// <summary>
+    /// Whether an agent id is one OpenClaw could have made (letters, digits, <c>-</c> and <c>_</c>).
+    /// Agent ids also arrive through the API; one like <c>../../x</c> must never become a path.
+    /// </summary>
+    public static bool IsAgentId(string agent) => AgentIdPattern().IsMatch(agent);
+
+    /// <exception cref="ArgumentException">The agent id is not one OpenClaw could have made.</exception>
     public static string Resolve(string stateDirectory, string agent)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stateDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(agent);
+        if (!IsAgentId(agent))
+        {
+            throw new ArgumentException($"'{agent}' is not an OpenClaw agent id", nameof(agent));
+        }
+
         string? defaultsWorkspace = null;
         string? agentWorkspace = null;
         var defaultAgent = "main";
@@ -68,6 +80,9 @@ public static class OpenClawWorkspace
             ? Path.Combine(stateDirectory, $"workspace-{agent.ToLowerInvariant()}")
             : Path.Combine(ExpandHome(defaultsWorkspace), agent.ToLowerInvariant());
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", System.Text.RegularExpressions.RegexOptions.None, 200)]
+    private static partial System.Text.RegularExpressions.Regex AgentIdPattern();
 
     private static string ExpandHome(string path) =>
         path.StartsWith('~') ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[1..].TrimStart('/', '\\')) : Path.GetFullPath(path);

@@ -112,6 +112,32 @@ public sealed class DigestTests(EmbedderFixture embedder)
         Assert.Equal(["main", "travel"], daily.Select(d => d.Agent).Order());
     }
 
+    [Theory]
+    [InlineData("main", "workspace")]
+    [InlineData("travel", "workspace-travel")]
+    public void Workspace_IsWhereOpenClawKeepsIt(string agent, string expected)
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal(Path.Combine(dir.Path, expected), OpenClawWorkspace.Resolve(dir.Path, agent));
+    }
+
+    [Fact]
+    public void Workspace_OfAConfiguredAgent_AndNeverOfAPathLikeAgentId()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("openclaw.json"), """
+            { // OpenClaw's config is JSON5-ish
+              "agents": { "defaults": { "workspace": "/srv/claw" }, "list": [ { "id": "home", "default": true }, { "id": "work", "workspace": "/srv/work-ws" }, ] }
+            }
+            """);
+
+        Assert.Equal("/srv/claw", OpenClawWorkspace.Resolve(dir.Path, "home"));
+        Assert.Equal("/srv/work-ws", OpenClawWorkspace.Resolve(dir.Path, "work"));
+        Assert.Equal("/srv/claw/travel", OpenClawWorkspace.Resolve(dir.Path, "travel"));
+        Assert.Throws<ArgumentException>(() => OpenClawWorkspace.Resolve(dir.Path, "x/../../../tmp"));
+        Assert.False(OpenClawWorkspace.IsAgentId(".."));
+    }
+
     [Fact]
     public async Task DailySync_ConsolidatesTheHourlyDigests()
     {
