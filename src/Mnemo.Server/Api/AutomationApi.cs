@@ -141,11 +141,11 @@ public static class AutomationApi
         }
     }
 
-    internal static DigestJson ToJson(Digest d) => new(
+    public static DigestJson ToJson(Digest d) => new(
         d.Id, d.Handle, DigestStore.KindName(d.Kind), d.Agent, d.PeriodStart, d.PeriodEnd, d.Method, d.Text,
         [.. d.Lines.Select(l => new DigestLineJson(l.Section, l.Text, [.. l.MemoryIds]))], d.Sources, d.MemoryId, d.PromptRunId, d.CreatedAt, d.DeliveredAt);
 
-    internal static SignalJson ToJson(Signal s) => new(
+    public static SignalJson ToJson(Signal s) => new(
         s.Id, s.Handle, s.Kind, s.Severity, s.Title, [.. s.Agents], [.. s.Evidence], s.DueAt, s.FirstSeen, s.LastSeen, s.Detections, s.DeliveredAt);
 
     internal static ThreePassJson ToJson(ThreePassRun r) => new(

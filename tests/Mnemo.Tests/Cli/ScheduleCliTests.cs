@@ -46,6 +46,9 @@ public sealed class ScheduleCliTests
         var (code, stdout, stderr) = await CliProcess.RunAsync(data, noServe, "run", "hourly-summary", "--json");
         var (listCode, list, _) = await CliProcess.RunAsync(data, "schedule", "--json");
         var (unknownCode, _, unknownError) = await CliProcess.RunAsync(data, noServe, "run", "hourly-sumary");
+        var (digestsCode, digests, _) = await CliProcess.RunAsync(data, "digests", "--kind", "hourly");
+        var (signalsCode, signals, _) = await CliProcess.RunAsync(data, "signals", "--json");
+        var (badKindCode, _, badKind) = await CliProcess.RunAsync(data, "digests", "--kind", "monthly");
 
         Assert.True(code == 0, stderr);
         var run = JsonDocument.Parse(stdout).RootElement;
@@ -57,5 +60,12 @@ public sealed class ScheduleCliTests
         Assert.Equal("succeeded", hourly.GetProperty("lastOutcome").GetString());
         Assert.Equal(1, unknownCode);
         Assert.Contains("no job 'hourly-sumary'", unknownError, StringComparison.Ordinal);
+        Assert.Equal(0, digestsCode);
+        Assert.Contains("GR-2291", digests, StringComparison.Ordinal);
+        Assert.Contains("Mnemo hourly summary · home", digests, StringComparison.Ordinal);
+        Assert.Equal(0, signalsCode);
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, JsonDocument.Parse(signals).RootElement.GetProperty("signals").ValueKind);
+        Assert.Equal(1, badKindCode);
+        Assert.Contains("--kind", badKind, StringComparison.Ordinal);
     }
 }
