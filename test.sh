@@ -8,6 +8,15 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 passed=0 failed=0 skipped=0
 log="$(mktemp)"
 
+echo "== tools"
+# lame encodes the speech fixture to MP3 for the decoder test (Debian package; CI starts without it).
+if ! command -v lame >/dev/null 2>&1; then
+  if [[ $(id -u) == 0 ]]; then apt-get install -y -qq lame >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq lame >/dev/null 2>&1; }
+  else sudo apt-get install -y -qq lame >/dev/null 2>&1 || { sudo apt-get update -qq >/dev/null 2>&1 && sudo apt-get install -y -qq lame >/dev/null 2>&1; }
+  fi
+  command -v lame >/dev/null 2>&1 && echo "installed lame" || echo "lame could not be installed; the MP3 decoder test will fail"
+fi
+
 echo "== build"
 if ! dotnet build Mnemo.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
   echo "build failed"

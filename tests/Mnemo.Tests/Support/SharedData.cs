@@ -7,6 +7,9 @@ public static class SharedData
 
     public static string OpenClawFixtures => Path.Combine(Root, "fixtures", "openclaw");
 
+    /// <summary>Real audio with reference transcripts, and whisper.cpp's test models.</summary>
+    public static string Speech(string file) => Path.Combine(Root, "fixtures", "speech", file);
+
     public static string TicketTranscript => Path.Combine(OpenClawFixtures, "sample-transcript-fa6406af-c1fe-480b-ad13-13d8a9a49230.jsonl");
 
     public static string WebhookTranscript => Path.Combine(OpenClawFixtures, "sample-transcript-23a46a65-103e-4136-bfdc-2e96c1af5502.jsonl");
