@@ -10,4 +10,5 @@ namespace Mnemo.Cli;
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(List<ScheduleJson>))]
 [JsonSerializable(typeof(RunJson))]
+[JsonSerializable(typeof(TranscriptJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -20,6 +20,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(McpCommand.Create());
         root.Subcommands.Add(ScheduleCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(TranscribeCommand.Create());
         root.Subcommands.Add(DigestsCommand.CreateDigests());
         root.Subcommands.Add(DigestsCommand.CreateSignals());
         root.Subcommands.Add(InitCommand.Create(root));

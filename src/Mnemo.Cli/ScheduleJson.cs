@@ -7,3 +7,8 @@ internal sealed record ScheduleJson(
 
 /// <summary>What <c>mnemo run JOB --json</c> prints.</summary>
 internal sealed record RunJson(string Job, bool Succeeded, DateTimeOffset Started, DateTimeOffset Finished, string Detail, string Where);
+
+/// <summary>What <c>mnemo transcribe --json</c> prints.</summary>
+internal sealed record TranscriptJson(string Text, string? Language, string Engine, string Model, double DurationSeconds, List<TranscriptSegmentJson> Segments);
+
+internal sealed record TranscriptSegmentJson(double Start, double End, string Text);

@@ -42,6 +42,10 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             var wired = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(home, ".openclaw", "openclaw.json")))!;
             Assert.Equal(true, (bool?)wired["plugins"]?["entries"]?["mnemo"]?["hooks"]?["allowConversationAccess"]);
             Assert.NotNull(wired["mcp"]?["servers"]?["mnemo"]?["command"]);
+            // OpenClaw accepted the voice-note transcriber entry: `mnemo transcribe {{AttachmentPath}}`.
+            var transcriber = wired["tools"]?["media"]?["models"]?[0];
+            Assert.Equal("cli", (string?)transcriber?["type"]);
+            Assert.Contains("transcribe", transcriber?["args"]?.AsArray().Select(a => (string?)a) ?? []);
             Step("wired OpenClaw with mnemo init", clock);
 
             var serve = MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));

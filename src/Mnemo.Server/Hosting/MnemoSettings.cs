@@ -13,7 +13,7 @@ namespace Mnemo.Server.Hosting;
 /// <c>config.json</c> in the data directory, <c>MNEMO_*</c> environment variables
 /// (<c>MNEMO_Server__Urls</c>, ...) and the command line; validated before anything starts.
 /// </summary>
-public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, OpenClawOptions OpenClaw)
+public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, OpenClawOptions OpenClaw, Mnemo.Voice.VoiceOptions Voice)
 {
     /// <summary>Reads the settings; creates the config file with a fresh token when it has none.</summary>
     /// <param name="overrides">Command-line values, keyed like the config (<c>Server:Urls</c>).</param>
@@ -51,7 +51,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Signals = Bind<SignalOptions>(configuration, "Signals"),
             Delivery = Bind<DeliveryOptions>(configuration, "Delivery"),
         };
-        var settings = new MnemoSettings(memory, server, openClaw);
+        var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice"));
         settings.Validate(configPath);
         return settings;
     }
@@ -96,6 +96,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         }
 
         Memory.Model.Validate();
+        Voice.Validate();
         Memory.Schedule.ResolveTimeZone();
         if (Memory.Digests.DeliveredKinds.FirstOrDefault(k => k is not ("hourly" or "daily" or "weekly" or "signals")) is { } unknown)
         {

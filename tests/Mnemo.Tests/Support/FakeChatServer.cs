@@ -44,6 +44,7 @@ public sealed partial class FakeChatServer : IAsyncDisposable
         var server = new FakeChatServer(app, reply ?? ThreePassReply);
         app.MapPost("/v1/chat/completions", server.OpenAiAsync);
         app.MapPost("/v1/messages", server.AnthropicAsync);
+        app.MapPost("/v1/audio/transcriptions", server.TranscribeAsync);
         await app.StartAsync();
         return server;
     }
@@ -107,6 +108,32 @@ public sealed partial class FakeChatServer : IAsyncDisposable
             choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" } },
             usage = new { prompt_tokens = (system.Length + user.Length) / 4, completion_tokens = text.Length / 4, total_tokens = (system.Length + user.Length + text.Length) / 4 },
         });
+    }
+
+    /// <summary>What the transcription endpoint answers (OpenAI's <c>{"text": ...}</c>).</summary>
+    public string Transcription { get; set; } = "And so my fellow Americans, ask not what your country can do for you.";
+
+    /// <summary>The audio files received, with the form's other fields.</summary>
+    public ConcurrentQueue<(byte[] Audio, string FileName, Dictionary<string, string> Fields)> Transcriptions { get; } = new();
+
+    private async Task<IResult> TranscribeAsync(HttpRequest http)
+    {
+        var form = await http.ReadFormAsync();
+        var file = form.Files["file"];
+        if (file is null)
+        {
+            return Results.Json(new { error = new { message = "file is required" } }, statusCode: 400);
+        }
+
+        using var audio = new MemoryStream();
+        await file.CopyToAsync(audio);
+        Transcriptions.Enqueue((audio.ToArray(), file.FileName, form.Where(f => f.Key != "file").ToDictionary(f => f.Key, f => f.Value.ToString())));
+        if (Interlocked.Decrement(ref _failures) >= 0)
+        {
+            return Results.Json(new { error = new { message = "the fake model is down", type = "server_error" } }, statusCode: 500);
+        }
+
+        return Results.Json(new { text = Transcription });
     }
 
     private async Task<IResult> AnthropicAsync(HttpRequest http)
