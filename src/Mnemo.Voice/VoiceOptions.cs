@@ -32,6 +32,28 @@ public sealed record VoiceOptions
     /// <summary>Never logged.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>Transcriptions at once (default: one per core).</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Tries per recording before it is marked failed.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Longest one transcription may take.</summary>
+    public TimeSpan JobTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The agent a voice note belongs to when nothing says which (OpenClaw's inbound folder, the inbox).</summary>
+    public string DefaultAgent { get; set; } = "main";
+
+    /// <summary>Audio files are deleted this many days after transcription; 0 keeps them.</summary>
+    public int KeepAudioDays { get; set; } = 30;
+
+    /// <summary>Watch the data directory's <c>voice/inbox</c> and OpenClaw's <c>media/inbound</c>.</summary>
+    public bool Watch { get; set; } = true;
+
+    public static string InboxDirectory(string dataDirectory) => Path.Combine(dataDirectory, "voice", "inbox");
+
+    public static string UploadDirectory(string dataDirectory) => Path.Combine(dataDirectory, "voice", "uploads");
+
     /// <summary>The model file Whisper loads.</summary>
     public string ResolveModelPath(string dataDirectory) =>
         !string.IsNullOrWhiteSpace(ModelPath) ? Path.GetFullPath(ModelPath) : Path.Combine(dataDirectory, "models", $"ggml-{Model}.bin");
@@ -49,9 +71,9 @@ public sealed record VoiceOptions
             throw new ArgumentException("Voice:Endpoint must be the http(s) base URL of an OpenAI-compatible server for the openai engine (example: http://127.0.0.1:8000/v1)");
         }
 
-        if (Threads is < 1 or > 256 || MaxDuration <= TimeSpan.Zero)
+        if (Threads is < 1 or > 256 || MaxDuration <= TimeSpan.Zero || Workers is < 1 or > 64 || MaxAttempts is < 1 or > 20 || JobTimeout <= TimeSpan.Zero || KeepAudioDays < 0)
         {
-            throw new ArgumentException("Voice:Threads must be 1 to 256 and Voice:MaxDuration positive");
+            throw new ArgumentException("Voice: Threads must be 1 to 256, Workers 1 to 64, MaxAttempts 1 to 20, MaxDuration and JobTimeout positive, KeepAudioDays 0 or more");
         }
     }
 }

@@ -92,7 +92,22 @@ public sealed record JobListJson(string TimeZone, List<JobJson> Jobs);
 
 public sealed record JobRunJson(string Job, string Trigger, int Attempt, DateTimeOffset Started, DateTimeOffset Finished, bool Succeeded, string Detail);
 
+public sealed record TranscriptionJson(string Text, string? Language, double? Duration, long JobId, long? MemoryId);
+
+public sealed record OpenAiErrorBodyJson(string Message, string Type, string? Param);
+
+public sealed record OpenAiErrorJson(OpenAiErrorBodyJson Error);
+
+public sealed record VoiceJobJson(
+    long Id, string Path, string Origin, string? Agent, string? Session, string Status, int Attempts, string? Error, DateTimeOffset CreatedAt,
+    DateTimeOffset? FinishedAt, long? MemoryId, double? DurationSeconds, string? Language, string? Engine, string? Model);
+
+public sealed record VoiceJobListJson(long Queued, long Running, long Done, long Failed, List<VoiceJobJson> Jobs);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(TranscriptionJson))]
+[JsonSerializable(typeof(OpenAiErrorJson))]
+[JsonSerializable(typeof(VoiceJobListJson))]
 [JsonSerializable(typeof(DigestJson))]
 [JsonSerializable(typeof(DigestListJson))]
 [JsonSerializable(typeof(SignalListJson))]

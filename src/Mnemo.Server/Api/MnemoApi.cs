@@ -39,6 +39,7 @@ public static class MnemoApi
         v1.MapGet("/memories/{id:long}", GetMemoryAsync);
         v1.MapDelete("/memories/{id:long}", ForgetAsync);
         v1.MapAutomationApi();
+        v1.MapVoiceApi();
         return app;
     }
 

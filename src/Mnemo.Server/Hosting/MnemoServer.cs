@@ -39,12 +39,31 @@ public static class MnemoServer
             services.AddHostedService(provider => provider.GetRequiredService<OpenClawWatcher>());
         }
 
+        services.AddSingleton(settings.Voice);
+        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceJobStore(provider.GetRequiredService<MemoryEngine>().Store, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceWorkers(
+            provider.GetRequiredService<MemoryEngine>(),
+            provider.GetRequiredService<Mnemo.Voice.Queue.VoiceJobStore>(),
+            settings.Voice,
+            settings.Memory.DataDirectory,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<Mnemo.Voice.Queue.VoiceWorkers>>(),
+            provider.GetService<Func<Mnemo.Voice.Transcription.ITranscriber>>()));
+        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceIntake(
+            provider.GetRequiredService<Mnemo.Voice.Queue.VoiceWorkers>(),
+            settings.Voice,
+            settings.Memory.DataDirectory,
+            settings.OpenClaw.ResolveStateDirectory(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<Mnemo.Voice.Queue.VoiceIntake>>()));
+        services.AddHostedService<VoiceHost>();
         services.AddSingleton(provider => Automation.Create(
             provider.GetRequiredService<MemoryEngine>(),
             settings.OpenClaw.ResolveStateDirectory(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<Microsoft.Extensions.AI.IChatClient>()));
+            provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
+            [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())]));
         if (settings.Memory.Schedule.Enabled)
         {
             services.AddHostedService<SchedulerHost>();

@@ -205,5 +205,30 @@ internal static class Migrations
             PRIMARY KEY (run_id, pass)
         ) STRICT;
         """,
+        // 4: voice notes waiting for, or done with, transcription: a durable queue.
+        """
+        CREATE TABLE voice_jobs (
+            id          INTEGER PRIMARY KEY,
+            path        TEXT NOT NULL,
+            content     BLOB NOT NULL UNIQUE,
+            origin      TEXT NOT NULL,
+            agent       TEXT,
+            session     TEXT,
+            status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            not_before  INTEGER NOT NULL,
+            error       TEXT,
+            created_at  INTEGER NOT NULL,
+            started_at  INTEGER,
+            finished_at INTEGER,
+            memory_id   INTEGER,
+            duration_ms INTEGER,
+            language    TEXT,
+            engine      TEXT,
+            model       TEXT,
+            audio_deleted INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE INDEX ix_voice_jobs_status ON voice_jobs(status, not_before, id);
+        """,
     ];
 }

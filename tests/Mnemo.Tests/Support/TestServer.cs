@@ -34,7 +34,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestServer> StartAsync(string dataDirectory, EmbedderFixture embedder, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
+    public static async Task<TestServer> StartAsync(string dataDirectory, EmbedderFixture embedder, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null, Action<IServiceCollection>? configure = null)
     {
         var settings = MnemoSettings.Load(dataDirectory, new Dictionary<string, string?>(overrides ?? new Dictionary<string, string?>())
         {
@@ -50,6 +50,8 @@ public sealed class TestServer : IAsyncDisposable
             {
                 services.AddSingleton(time);
             }
+
+            configure?.Invoke(services);
         });
         await app.StartAsync();
         return new TestServer(app, settings, new Uri(app.Urls.Single()));
