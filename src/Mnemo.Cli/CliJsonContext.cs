@@ -11,4 +11,6 @@ namespace Mnemo.Cli;
 [JsonSerializable(typeof(List<ScheduleJson>))]
 [JsonSerializable(typeof(RunJson))]
 [JsonSerializable(typeof(TranscriptJson))]
+[JsonSerializable(typeof(List<ModelJson>))]
+[JsonSerializable(typeof(VoiceEvalJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -21,6 +21,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(ScheduleCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(TranscribeCommand.Create());
+        root.Subcommands.Add(VoiceCommand.Create());
         root.Subcommands.Add(DigestsCommand.CreateDigests());
         root.Subcommands.Add(DigestsCommand.CreateSignals());
         root.Subcommands.Add(InitCommand.Create(root));
@@ -40,12 +41,12 @@ internal static class MnemoCommandLine
             await Console.Error.WriteLineAsync("mnemo: cancelled").ConfigureAwait(false);
             return ExitCodes.SystemError;
         }
-        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or System.Text.Json.JsonException or Mnemo.Voice.Audio.AudioFormatException)
         {
             await Console.Error.WriteLineAsync($"mnemo: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.UserError;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or Mnemo.Voice.Transcription.TranscriptionException or HttpRequestException)
         {
             await Console.Error.WriteLineAsync($"mnemo: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.SystemError;

@@ -12,3 +12,11 @@ internal sealed record RunJson(string Job, bool Succeeded, DateTimeOffset Starte
 internal sealed record TranscriptJson(string Text, string? Language, string Engine, string Model, double DurationSeconds, List<TranscriptSegmentJson> Segments);
 
 internal sealed record TranscriptSegmentJson(double Start, double End, string Text);
+
+/// <summary>What <c>mnemo voice models list --json</c> prints, one per model.</summary>
+internal sealed record ModelJson(string Name, int ApproximateMegabytes, bool Installed, string Path, bool Configured);
+
+/// <summary>What <c>mnemo voice eval --json</c> prints.</summary>
+internal sealed record VoiceEvalJson(string Engine, string Model, int Samples, double Wer, double RealTimeFactor, List<EvalSampleJson> Results);
+
+internal sealed record EvalSampleJson(string File, int ReferenceWords, int Edits, double Wer, double AudioSeconds, double Seconds, string Hypothesis);

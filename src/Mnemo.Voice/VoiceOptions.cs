@@ -9,6 +9,9 @@ public sealed record VoiceOptions
     /// <summary>The ggml model's name: tiny, base, small, medium, large-v3, ... (<c>.en</c> variants too).</summary>
     public string Model { get; set; } = "base";
 
+    /// <summary>Where <c>mnemo voice models pull</c> downloads from (whisper.cpp's repository on Hugging Face, or a mirror).</summary>
+    public string ModelSource { get; set; } = Models.WhisperModels.DefaultSource;
+
     /// <summary>A ggml model file to use instead of <c>models/ggml-&lt;Model&gt;.bin</c> in the data directory.</summary>
     public string? ModelPath { get; set; }
 
