@@ -45,7 +45,8 @@ internal static class RunCommand
     private static async Task<JobRunJson> RunHereAsync(CliContext context, MnemoSettings settings, string name, CancellationToken cancellationToken)
     {
         await using var engine = await MemoryEngine.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var automation = Automation.Create(engine, settings.OpenClaw.ResolveStateDirectory(), loggerFactory: context.LoggerFactory);
+        using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
+        var automation = cli.Automation;
         var run = await automation.Scheduler.RunNowAsync(name, cancellationToken).ConfigureAwait(false);
         return new JobRunJson(run.Job, Scheduling.JobStore.TriggerName(run.Trigger), run.Attempt, run.Started, run.Finished, run.Succeeded, run.Detail);
     }

@@ -18,7 +18,8 @@ internal static class ScheduleCommand
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
             await using var engine = await MemoryEngine.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
-            using var automation = Automation.Create(engine, settings.OpenClaw.ResolveStateDirectory(), loggerFactory: context.LoggerFactory);
+            using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
+            var automation = cli.Automation;
             if (parse.GetValue(crontab))
             {
                 foreach (var line in automation.Scheduler.ToCrontab(MnemoInvocation(context.DataDirectory)))

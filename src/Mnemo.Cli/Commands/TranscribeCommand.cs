@@ -32,6 +32,15 @@ internal static class TranscribeCommand
                 throw new FileNotFoundException($"{path} does not exist");
             }
 
+            // With mnemo serve running, the recording goes through its queue: the words become a
+            // memory, and one process writes the store. Otherwise it is transcribed here.
+            if (parse.GetValue(model) is null && parse.GetValue(language) is null
+                && await TranscribeInServeAsync(settings, path, cancellationToken).ConfigureAwait(false) is { } served)
+            {
+                Console.WriteLine(context.Json ? CliJson.Serialize(new TranscriptJson(served, null, "mnemo serve", settings.Voice.Model, 0, [])) : served);
+                return ExitCodes.Ok;
+            }
+
             Transcript transcript;
             try
             {
@@ -55,5 +64,51 @@ internal static class TranscribeCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Sends the file to a running <c>mnemo serve</c>'s transcription endpoint; null when none answers for this data directory.</summary>
+    private static async Task<string?> TranscribeInServeAsync(MnemoSettings settings, string path, CancellationToken cancellationToken)
+    {
+        var address = new UriBuilder(settings.Server.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0]);
+        if (address.Host is "0.0.0.0" or "+" or "*" or "[::]")
+        {
+            address.Host = "127.0.0.1";
+        }
+
+        using var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(handler) { BaseAddress = address.Uri, Timeout = settings.Voice.JobTimeout + TimeSpan.FromMinutes(1) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", settings.Server.Token);
+        await using var audio = File.OpenRead(path);
+        using var form = new MultipartFormDataContent { { new StreamContent(audio), "file", Path.GetFileName(path) } };
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.PostAsync(new Uri("/v1/audio/transcriptions", UriKind.Relative), form, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.NotFound)
+            {
+                // Something else serves there (another data directory, another program): transcribe here.
+                return null;
+            }
+
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            if (response.IsSuccessStatusCode)
+            {
+                return json.RootElement.GetProperty("text").GetString() ?? string.Empty;
+            }
+
+            var message = json.RootElement.TryGetProperty("error", out var error) && error.TryGetProperty("message", out var m) ? m.GetString() : body;
+            throw (int)response.StatusCode is >= 400 and < 500
+                ? new InvalidDataException(message)
+                : new InvalidOperationException($"mnemo serve could not transcribe {Path.GetFileName(path)}: {message}");
+        }
     }
 }

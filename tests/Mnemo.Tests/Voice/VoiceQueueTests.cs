@@ -179,6 +179,21 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task TranscribeCommand_WhileServeRuns_GoesThroughItsQueue_SoTheWordsAreRemembered()
+    {
+        using var dir = new TempDirectory();
+        var scripted = new ScriptedTranscriber(_ => Words);
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder, configure: services => services.AddSingleton<Func<ITranscriber>>(() => scripted));
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(dir.File("data"), new Dictionary<string, string> { ["MNEMO_Server__Urls"] = server.Address.ToString() }, "transcribe", SharedData.Speech("jfk.wav"));
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal(Words, stdout.Trim());
+        var hits = await server.Services.GetRequiredService<MemoryEngine>().SearchAsync(new Mnemo.Search.SearchRequest("gym locker code", 3));
+        Assert.Contains(hits, h => h.Memory.Text == Words);
+    }
+
+    [Fact]
     public async Task Serve_TranscribesWhatLandsInTheInbox()
     {
         using var dir = new TempDirectory();
