@@ -1,15 +1,14 @@
 using System.Buffers.Binary;
 using Concentus;
 using Concentus.Enums;
-using Mnemo.Voice.Audio;
-
-namespace Mnemo.Tests.Support;
+namespace Mnemo.Voice.Audio;
 
 /// <summary>
 /// Encodes PCM to an Ogg/Opus file the way Telegram's voice notes are made (RFC 7845: OpusHead,
-/// OpusTags, one Opus packet of 20 ms per page), so tests can decode real Opus from real audio.
+/// OpusTags, one Opus packet of 20 ms per page), so tests and benchmarks can decode real Opus made
+/// from real audio.
 /// </summary>
-public static class OggOpusWriter
+internal static class OggOpusWriter
 {
     public static byte[] Encode(float[] samples, int sampleRate)
     {
