@@ -65,7 +65,7 @@ public static partial class VoiceApi
             await file.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
         }
 
-        var (job, added) = await workers.Jobs.EnqueueAsync(path, "api", agent, session, cancellationToken).ConfigureAwait(false);
+        var (job, added) = await workers.Jobs.EnqueueAsync(path, "api", agent, session, cancellationToken, retryFailed: true).ConfigureAwait(false);
         if (!added)
         {
             File.Delete(path);

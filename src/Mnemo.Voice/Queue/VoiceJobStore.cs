@@ -14,8 +14,9 @@ public sealed class VoiceJobStore(SqliteMemoryStore store, TimeProvider time)
 {
     private const string Columns = "id, path, origin, agent, session, status, attempts, error, created_at, finished_at, memory_id, duration_ms, language, engine, model";
 
-    /// <summary>Queues a recording unless the same content is queued or done already; returns the job and whether it is new.</summary>
-    public async Task<(VoiceJob Job, bool Added)> EnqueueAsync(string path, string origin, string? agent, string? session, CancellationToken cancellationToken)
+    /// <summary>Queues a recording unless the same content is queued or done already; returns the job and whether it is (again) queued.</summary>
+    /// <param name="retryFailed">A recording that failed before is queued again (someone sent it again on purpose); the folder sweep does not.</param>
+    public async Task<(VoiceJob Job, bool Added)> EnqueueAsync(string path, string origin, string? agent, string? session, CancellationToken cancellationToken, bool retryFailed = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         byte[] content;
@@ -31,9 +32,12 @@ public sealed class VoiceJobStore(SqliteMemoryStore store, TimeProvider time)
             insert.CommandText = """
                 INSERT INTO voice_jobs(path, content, origin, agent, session, status, not_before, created_at)
                 VALUES ($path, $content, $origin, $agent, $session, 'queued', $now, $now)
-                ON CONFLICT(content) DO NOTHING
+                ON CONFLICT(content) DO UPDATE SET status = 'queued', attempts = 0, not_before = $now, error = NULL, finished_at = NULL,
+                    path = excluded.path, origin = excluded.origin, agent = COALESCE(excluded.agent, voice_jobs.agent), session = COALESCE(excluded.session, voice_jobs.session)
+                    WHERE voice_jobs.status = 'failed' AND $retry
                 RETURNING id
                 """;
+            insert.Parameters.AddWithValue("$retry", retryFailed);
             insert.Parameters.AddWithValue("$path", Path.GetFullPath(path));
             insert.Parameters.AddWithValue("$content", content);
             insert.Parameters.AddWithValue("$origin", origin);

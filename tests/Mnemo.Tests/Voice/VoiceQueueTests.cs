@@ -110,6 +110,14 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
         Assert.Equal(("failed", 2), (failedDown.Status, failedDown.Attempts));
         Assert.Equal("done", (await jobs.GetAsync(good.Id, CancellationToken.None))!.Status);
         Assert.Equal(new VoiceQueueStats(0, 0, 1, 2), await jobs.StatsAsync(CancellationToken.None));
+
+        // Sent again on purpose (say, once the engine is fixed), a failed recording is queued afresh; swept again, it is not.
+        var (swept, sweptAdded) = await jobs.EnqueueAsync(engineDown, "inbox", null, null, CancellationToken.None);
+        var (resent, resentAdded) = await jobs.EnqueueAsync(engineDown, "api", "home", null, CancellationToken.None, retryFailed: true);
+        Assert.False(sweptAdded);
+        Assert.Equal("failed", swept.Status);
+        Assert.True(resentAdded);
+        Assert.Equal((down.Id, "queued", 0, "home"), (resent.Id, resent.Status, resent.Attempts, resent.Agent));
     }
 
     [Fact]
