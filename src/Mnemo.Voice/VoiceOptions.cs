@@ -18,6 +18,9 @@ public sealed record VoiceOptions
     /// <summary>A Silero VAD ggml model: with it, silence is trimmed and long recordings are split at pauses.</summary>
     public string? VadModelPath { get; set; }
 
+    /// <summary>Use a GPU build of whisper.cpp when one is present (CUDA, Vulkan, Metal); false keeps to the CPU.</summary>
+    public bool UseGpu { get; set; } = true;
+
     /// <summary><c>auto</c> to detect, or a language code (<c>en</c>, <c>de</c>, ...).</summary>
     public string Language { get; set; } = "auto";
 

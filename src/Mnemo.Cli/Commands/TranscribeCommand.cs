@@ -58,7 +58,7 @@ internal static class TranscribeCommand
             }
 
             Console.WriteLine(context.Json
-                ? CliJson.Serialize(new TranscriptJson(transcript.Text, transcript.Language, transcript.Engine, transcript.Model, transcript.Duration.TotalSeconds,
+                ? CliJson.Serialize(new TranscriptJson(transcript.Text, transcript.Language, transcript.Engine == "whisper.cpp" ? $"whisper.cpp ({WhisperTranscriber.Runtime})" : transcript.Engine, transcript.Model, transcript.Duration.TotalSeconds,
                     [.. transcript.Segments.Select(s => new TranscriptSegmentJson(s.Start.TotalSeconds, s.End.TotalSeconds, s.Text))]))
                 : transcript.Text);
             return ExitCodes.Ok;

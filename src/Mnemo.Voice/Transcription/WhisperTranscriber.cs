@@ -26,6 +26,13 @@ public sealed class WhisperTranscriber : ITranscriber
 
     public string Model { get; }
 
+    /// <summary>
+    /// The whisper.cpp build Whisper.net loaded. Its loader tries GPU builds (CUDA, Vulkan, ...) before
+    /// the CPU one, so a GPU runtime present beside Mnemo (e.g. the Whisper.net.Runtime.Cuda package
+    /// added to the build) is used without configuration; <c>Voice:UseGpu</c> false keeps to the CPU.
+    /// </summary>
+    public static string Runtime => Whisper.net.LibraryLoader.RuntimeOptions.LoadedLibrary?.ToString() ?? "not loaded";
+
     /// <exception cref="TranscriptionException">The model file is missing or does not load.</exception>
     public static WhisperTranscriber Open(VoiceOptions options, string dataDirectory)
     {
@@ -46,7 +53,7 @@ public sealed class WhisperTranscriber : ITranscriber
         WhisperFactory? factory = null;
         try
         {
-            factory = WhisperFactory.FromPath(path);
+            factory = WhisperFactory.FromPath(path, new WhisperFactoryOptions { UseGpu = options.UseGpu });
             // The model loads on first use: load it now, so a bad file fails here and not mid-job.
             using var probe = factory.CreateBuilder().Build();
         }
