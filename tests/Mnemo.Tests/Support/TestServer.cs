@@ -42,6 +42,8 @@ public sealed class TestServer : IAsyncDisposable
             ["OpenClaw:Follow"] = overrides?.ContainsKey("OpenClaw:StateDirectory") == true ? "true" : "false",
             // Jobs run when a test asks (POST /v1/jobs/{name}/run), not when the wall clock says.
             ["Schedule:Enabled"] = overrides?.TryGetValue("Schedule:Enabled", out var enabled) == true ? enabled : "false",
+            // Nor does it watch voice folders (the default OpenClaw folder would be the real ~/.openclaw).
+            ["Voice:Watch"] = overrides?.TryGetValue("Voice:Watch", out var watch) == true ? watch : "false",
         });
         var app = MnemoServer.Build(settings, LogLevel.Warning, services =>
         {

@@ -206,7 +206,8 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         var scripted = new ScriptedTranscriber(_ => Words);
-        await using var server = await TestServer.StartAsync(dir.File("data"), embedder, configure: services => services.AddSingleton<Func<ITranscriber>>(() => scripted));
+        var overrides = new Dictionary<string, string?> { ["Voice:Watch"] = "true", ["OpenClaw:StateDirectory"] = Directory.CreateDirectory(dir.File("openclaw")).FullName };
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder, overrides, configure: services => services.AddSingleton<Func<ITranscriber>>(() => scripted));
         var inbox = VoiceOptions.InboxDirectory(dir.File("data"));
         Directory.CreateDirectory(inbox);
         File.Copy(SharedData.Speech("jfk.wav"), Path.Combine(inbox, "dropped.wav"));
