@@ -51,6 +51,7 @@ public sealed class Automation : IDisposable
             new WeeklySynthesisJob(Digests, Delivery, zone),
             new SignalsJob(Signals, Delivery),
             new CompactionSweepJob(engine, openClawStateDirectory),
+            new RetentionJob(engine),
             .. extraJobs,
         ];
         Scheduler = new JobScheduler(jobs, options.Schedule, new JobStore(engine.Store), time, loggerFactory.CreateLogger<JobScheduler>());

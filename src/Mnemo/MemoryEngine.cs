@@ -35,7 +35,8 @@ public sealed class MemoryEngine : IAsyncDisposable
         Compactions = new CompactionStore(store, time);
         _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time);
-        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>());
+        Feedback = new Feedback.FeedbackStore(store);
+        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback);
         _time = time;
     }
 
@@ -48,6 +49,9 @@ public sealed class MemoryEngine : IAsyncDisposable
     public HybridSearcher Searcher { get; }
 
     public CompactionStore Compactions { get; }
+
+    /// <summary>The user's ratings; retained context leaves out what was rated down.</summary>
+    public Feedback.FeedbackStore Feedback { get; }
 
     public RetainedContextBuilder Retention { get; }
 

@@ -32,6 +32,8 @@ public sealed record MnemoOptions
 
     public Delivery.DeliveryOptions Delivery { get; init; } = new();
 
+    public Feedback.FeedbackOptions Feedback { get; init; } = new();
+
     /// <summary>Turns per transaction during ingest.</summary>
     public int IngestBatchSize { get; init; } = 256;
 

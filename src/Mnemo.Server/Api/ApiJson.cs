@@ -92,6 +92,15 @@ public sealed record JobListJson(string TimeZone, List<JobJson> Jobs);
 
 public sealed record JobRunJson(string Job, string Trigger, int Attempt, DateTimeOffset Started, DateTimeOffset Finished, bool Succeeded, string Detail);
 
+public sealed record FeedbackRequestJson(
+    string? CallbackData, string? CallbackQueryId, long? ChatId, string? User, string? Target, long? TargetId, string? Rating, string? Comment, string? Channel);
+
+public sealed record FeedbackResponseJson(string Target, long TargetId, string Rating, bool Changed);
+
+public sealed record FeedbackWeekJson(string Week, string Target, int Up, int Down, double Approval);
+
+public sealed record FeedbackWeeksJson(List<FeedbackWeekJson> Weeks);
+
 public sealed record TranscriptionJson(string Text, string? Language, double? Duration, long JobId, long? MemoryId);
 
 public sealed record OpenAiErrorBodyJson(string Message, string Type, string? Param);
@@ -106,6 +115,9 @@ public sealed record VoiceJobListJson(long Queued, long Running, long Done, long
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(TranscriptionJson))]
+[JsonSerializable(typeof(FeedbackRequestJson))]
+[JsonSerializable(typeof(FeedbackResponseJson))]
+[JsonSerializable(typeof(FeedbackWeeksJson))]
 [JsonSerializable(typeof(OpenAiErrorJson))]
 [JsonSerializable(typeof(VoiceJobListJson))]
 [JsonSerializable(typeof(DigestJson))]

@@ -40,6 +40,7 @@ public static class MnemoApi
         v1.MapDelete("/memories/{id:long}", ForgetAsync);
         v1.MapAutomationApi();
         v1.MapVoiceApi();
+        v1.MapFeedbackApi();
         return app;
     }
 

@@ -14,7 +14,7 @@ public static class ConfigFile
 
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
 
-    /// <summary>Makes sure the config file exists and has a token; returns its path.</summary>
+    /// <summary>Makes sure the config file exists and has the API token and the key that signs feedback buttons; returns its path.</summary>
     public static string EnsureToken(string dataDirectory)
     {
         var path = PathIn(dataDirectory);
@@ -32,7 +32,7 @@ public static class ConfigFile
             }
 
             RestrictPermissions(path);
-            if (root["Auth"] is JsonObject auth && auth["Token"] is JsonValue value && value.TryGetValue<string>(out var token) && token.Length > 0)
+            if (Has(root, "Token") && Has(root, "FeedbackKey"))
             {
                 return path;
             }
@@ -51,10 +51,22 @@ public static class ConfigFile
             root["Auth"] = authSection;
         }
 
-        authSection["Token"] = NewToken();
+        if (!Has(root, "Token"))
+        {
+            authSection["Token"] = NewToken();
+        }
+
+        if (!Has(root, "FeedbackKey"))
+        {
+            authSection["FeedbackKey"] = NewToken();
+        }
+
         Write(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
+
+    private static bool Has(JsonObject root, string name) =>
+        root["Auth"] is JsonObject auth && auth[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0;
 
     private static string NewToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -50,6 +50,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Digests = Bind<DigestOptions>(configuration, "Digests"),
             Signals = Bind<SignalOptions>(configuration, "Signals"),
             Delivery = Bind<DeliveryOptions>(configuration, "Delivery"),
+            Feedback = Bind<Mnemo.Feedback.FeedbackOptions>(configuration, "Feedback") with { Key = configuration["Auth:FeedbackKey"] ?? string.Empty },
         };
         var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice"));
         settings.Validate(configPath);

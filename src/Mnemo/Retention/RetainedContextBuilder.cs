@@ -33,10 +33,13 @@ public sealed partial class RetainedContextBuilder
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly RetentionOptions _options;
     private readonly ILogger _logger;
+    private readonly Feedback.IMemoryRatings? _ratings;
     private readonly ConcurrentDictionary<(long Id, long? To), IReadOnlyList<Candidate>> _dropped = new();
 
-    public RetainedContextBuilder(SqliteMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger)
+    /// <param name="ratings">The user's 👍/👎 on memories: down-rated ones are left out, up-rated ones go first.</param>
+    public RetainedContextBuilder(SqliteMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null)
     {
+        _ratings = ratings;
         _store = store;
         _compactions = compactions;
         _searcher = searcher;
@@ -78,17 +81,18 @@ public sealed partial class RetainedContextBuilder
         }
 
         // No budget holds more than a few dozen lines: only the best are checked against the context.
-        foreach (var item in RankDropped(dropped, query, prompt, promptTerms).Take(MaxOfferedItems))
+        var fromDropped = RankDropped(dropped, query, prompt, promptTerms).Take(MaxOfferedItems).ToList();
+        var fromEarlier = query is null ? [] : await EarlierSessionsAsync(request, prompt, query, cancellationToken).ConfigureAwait(false);
+        if (_ratings is not null)
         {
-            Offer(chosen, seen, inContext, item);
+            var rated = await _ratings.GetAsync([.. fromDropped.Concat(fromEarlier).Select(i => i.MemoryId).Where(id => id > 0).Distinct()], cancellationToken).ConfigureAwait(false);
+            fromDropped = ApplyRatings(fromDropped, rated);
+            fromEarlier = ApplyRatings(fromEarlier, rated);
         }
 
-        if (query is not null)
+        foreach (var item in fromDropped.Concat(fromEarlier))
         {
-            foreach (var item in await EarlierSessionsAsync(request, prompt, query, cancellationToken).ConfigureAwait(false))
-            {
-                Offer(chosen, seen, inContext, item);
-            }
+            Offer(chosen, seen, inContext, item);
         }
 
         var result = Render(chosen, budget, compaction?.Id);
@@ -181,6 +185,15 @@ public sealed partial class RetainedContextBuilder
 
         return scored.OrderByDescending(i => i.Score).ThenByDescending(i => i.MemoryId);
     }
+
+    /// <summary>What the user said of these memories: 👎 leaves one out, 👍 moves it up (a point per net vote, at most three).</summary>
+    private static List<RetainedItem> ApplyRatings(IReadOnlyList<RetainedItem> items, IReadOnlyDictionary<long, int> ratings) =>
+        ratings.Count == 0
+            ? [.. items]
+            : [.. items
+                .Where(i => !ratings.TryGetValue(i.MemoryId, out var net) || net >= 0)
+                .Select(i => ratings.TryGetValue(i.MemoryId, out var net) && net > 0 ? i with { Score = i.Score + Math.Min(net, 3) } : i)
+                .OrderByDescending(i => i.Score)];
 
     private async Task<IReadOnlyList<RetainedItem>> EarlierSessionsAsync(RetainedContextRequest request, string prompt, float[] query, CancellationToken cancellationToken)
     {

@@ -97,3 +97,18 @@ public sealed class CompactionSweepJob(MemoryEngine engine, string? stateDirecto
         return string.Create(CultureInfo.InvariantCulture, $"{summary.Added} new memories, {summary.NewCompactions.Count} new compactions");
     }
 }
+
+/// <summary>Deletes what is kept only for a while: feedback older than <c>Feedback:KeepDays</c>.</summary>
+public sealed class RetentionJob(MemoryEngine engine) : IScheduledJob
+{
+    public string Name => JobNames.Retention;
+
+    public string Description => "deletes feedback older than Feedback:KeepDays";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var deleted = await engine.Feedback.DeleteBeforeAsync(context.Started - TimeSpan.FromDays(engine.Options.Feedback.KeepDays), cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"{deleted} ratings older than {engine.Options.Feedback.KeepDays} days deleted");
+    }
+}

@@ -16,6 +16,7 @@ public sealed record ScheduleOptions
         [JobNames.WeeklySynthesis] = "0 22 * * 0",
         [JobNames.VoiceSweep] = "*/15 * * * *",
         [JobNames.Backup] = "0 2 * * *",
+        [JobNames.Retention] = "30 3 * * *",
     };
 
     /// <summary>False turns the whole scheduler off (for users who run <c>mnemo run</c> from the system cron).</summary>
@@ -85,4 +86,5 @@ public static class JobNames
     public const string WeeklySynthesis = "weekly-synthesis";
     public const string VoiceSweep = "voice-sweep";
     public const string Backup = "backup";
+    public const string Retention = "retention";
 }

@@ -230,5 +230,20 @@ internal static class Migrations
         ) STRICT;
         CREATE INDEX ix_voice_jobs_status ON voice_jobs(status, not_before, id);
         """,
+        // 5: the user's ratings of digests, signals, memories and injected context.
+        """
+        CREATE TABLE feedback (
+            id          INTEGER PRIMARY KEY,
+            target_kind TEXT NOT NULL CHECK (target_kind IN ('digest', 'signal', 'memory', 'context')),
+            target_id   INTEGER NOT NULL,
+            rating      INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+            comment     TEXT,
+            who         TEXT NOT NULL,
+            channel     TEXT NOT NULL,
+            at          INTEGER NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX ux_feedback_vote ON feedback(target_kind, target_id, who);
+        CREATE INDEX ix_feedback_at ON feedback(at);
+        """,
     ];
 }

@@ -25,7 +25,7 @@ public sealed class ScheduleCliTests
         Assert.Equal(0, crontabCode);
         var lines = crontab.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains(lines, l => l.StartsWith("0 21 * * * ", StringComparison.Ordinal) && l.EndsWith($"--data-dir {dir.Path} run daily-sync", StringComparison.Ordinal));
-        Assert.Equal(6, lines.Count(l => !l.StartsWith('#') && l.Contains(" run ", StringComparison.Ordinal)));
+        Assert.Equal(7, lines.Count(l => !l.StartsWith('#') && l.Contains(" run ", StringComparison.Ordinal)));
     }
 
     [Fact]
