@@ -15,9 +15,6 @@ namespace Mnemo.Server.Api;
 /// </summary>
 public static partial class FeedbackApi
 {
-    private const int RememberedCallbacks = 10_000;
-    private static readonly ConcurrentDictionary<string, DateTimeOffset> SeenCallbacks = new(StringComparer.Ordinal);
-
     public static IEndpointRouteBuilder MapFeedbackApi(this IEndpointRouteBuilder v1)
     {
         ArgumentNullException.ThrowIfNull(v1);
@@ -26,7 +23,7 @@ public static partial class FeedbackApi
         return v1;
     }
 
-    private static async Task<IResult> RateAsync(HttpRequest http, MemoryEngine engine, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> RateAsync(HttpRequest http, MemoryEngine engine, CallbackReplayGuard replays, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestBody.ReadAsync(http, AutomationJsonContext.Default.FeedbackRequestJson, cancellationToken).ConfigureAwait(false);
         if (error is not null)
@@ -61,18 +58,10 @@ public static partial class FeedbackApi
                 return RequestBody.Error(StatusCodes.Status403Forbidden, "chat_not_allowed", $"chat {body.ChatId} is not in Feedback:AllowedChats", "chatId");
             }
 
-            if (body.CallbackQueryId is { Length: > 0 } query && !SeenCallbacks.TryAdd(query, now))
+            if (body.CallbackQueryId is { Length: > 0 } query && !replays.FirstTime(query, now, options.ButtonLifetime))
             {
                 Log.Refused(logger, chat, "callback replayed");
                 return RequestBody.Error(StatusCodes.Status409Conflict, "replayed", "this button press was already counted", "callbackQueryId");
-            }
-
-            if (SeenCallbacks.Count > RememberedCallbacks)
-            {
-                foreach (var old in SeenCallbacks.Where(p => p.Value < now - options.ButtonLifetime).Select(p => p.Key).ToList())
-                {
-                    SeenCallbacks.TryRemove(old, out _);
-                }
             }
 
             (target, targetId, rating) = (signed.Target, signed.TargetId, signed.Rating);
@@ -129,5 +118,34 @@ public static partial class FeedbackApi
     {
         [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "refused a feedback button from chat {Chat}: {Reason}")]
         public static partial void Refused(ILogger logger, long? chat, string reason);
+    }
+}
+
+/// <summary>
+/// The callback query ids already counted (Telegram gives each press its own id), so a press
+/// delivered twice counts once. Ids older than a button's lifetime are forgotten: the button's own
+/// expiry refuses them anyway.
+/// </summary>
+public sealed class CallbackReplayGuard
+{
+    private const int Remembered = 10_000;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+
+    public bool FirstTime(string callbackQueryId, DateTimeOffset now, TimeSpan lifetime)
+    {
+        if (!_seen.TryAdd(callbackQueryId, now))
+        {
+            return false;
+        }
+
+        if (_seen.Count > Remembered)
+        {
+            foreach (var old in _seen.Where(p => p.Value < now - lifetime).Select(p => p.Key).ToList())
+            {
+                _seen.TryRemove(old, out _);
+            }
+        }
+
+        return true;
     }
 }

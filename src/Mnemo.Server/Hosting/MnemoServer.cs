@@ -39,6 +39,7 @@ public static class MnemoServer
             services.AddHostedService(provider => provider.GetRequiredService<OpenClawWatcher>());
         }
 
+        services.AddSingleton<CallbackReplayGuard>();
         services.AddSingleton(settings.Voice);
         services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceJobStore(provider.GetRequiredService<MemoryEngine>().Store, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceWorkers(
