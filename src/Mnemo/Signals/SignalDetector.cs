@@ -19,8 +19,9 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
     /// <summary>Everything the detectors find at <paramref name="now"/>.</summary>
     public async Task<IReadOnlyList<DetectedSignal>> DetectAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var recent = await store.GetMemoriesBetweenAsync(now - options.Lookback, now, null, options.MaxMemories, cancellationToken).ConfigureAwait(false);
-        var week = await store.GetMemoriesBetweenAsync(now - Max(options.RequestLookback, options.DeadlineOverdue + TimeSpan.FromDays(14)), now, null, options.MaxMemories, cancellationToken).ConfigureAwait(false);
+        // One read of the longest window (deadlines look back two weeks); the shorter ones are cut from it.
+        var week = await store.GetMemoriesBetweenAsync(now - Max(options.RequestLookback, options.DeadlineOverdue + TimeSpan.FromDays(14)), now, null, options.MaxMemories * 4, cancellationToken).ConfigureAwait(false);
+        var recent = week.Where(m => m.Memory.Timestamp >= now - options.Lookback).TakeLast(options.MaxMemories).ToList();
         var conversation = recent.Where(m => IsConversation(m.Memory)).ToList();
         var signals = new List<DetectedSignal>();
         signals.AddRange(SharedTopics(conversation));
@@ -28,7 +29,7 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
         signals.AddRange(Deadlines(week.Where(m => IsConversation(m.Memory)).ToList(), now));
         signals.AddRange(UnansweredQuestions(conversation, now));
         signals.AddRange(Frustration(conversation));
-        signals.AddRange(await ActivityAsync(now, cancellationToken).ConfigureAwait(false));
+        signals.AddRange(await ActivityAsync(now, [.. week.Where(m => m.Memory.Timestamp >= now - TimeSpan.FromDays(1))], cancellationToken).ConfigureAwait(false));
         return signals;
     }
 
@@ -246,11 +247,10 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
     }
 
     /// <summary>Today's turns per agent against the agent's recent daily average.</summary>
-    internal async Task<IReadOnlyList<DetectedSignal>> ActivityAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<DetectedSignal>> ActivityAsync(DateTimeOffset now, List<(Memory Memory, float[] Vector)> last24h, CancellationToken cancellationToken)
     {
         var days = options.ActivityBaselineDays;
         var counts = await store.CountTurnsPerDayAsync(now - TimeSpan.FromDays(days + 1), now, cancellationToken).ConfigureAwait(false);
-        var last24h = await store.GetMemoriesBetweenAsync(now - TimeSpan.FromDays(1), now, null, options.MaxMemories * 4, cancellationToken).ConfigureAwait(false);
         var today = last24h.Where(m => m.Memory.Chunk == 0).GroupBy(m => m.Memory.Agent).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var signals = new List<DetectedSignal>();
         var todayDate = DateOnly.FromDateTime(now.UtcDateTime);

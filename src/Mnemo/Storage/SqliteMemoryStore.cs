@@ -609,7 +609,8 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
 
     /// <summary>
     /// The conversation memories said in [<paramref name="from"/>, <paramref name="until"/>),
-    /// oldest first, with their vectors; digests are left out. What digests and signals read.
+    /// oldest first, with their vectors; digests are left out. Over <paramref name="limit"/> the
+    /// newest are kept: what digests and signals read is the latest, not the oldest.
     /// </summary>
     public async Task<IReadOnlyList<(Memory Memory, float[] Vector)>> GetMemoriesBetweenAsync(DateTimeOffset from, DateTimeOffset until, string? agent, int limit, CancellationToken cancellationToken)
     {
@@ -617,10 +618,12 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT m.id, m.agent, m.session, m.entry_id, m.role, m.text, m.ts, m.source, m.seq, m.chunk, m.untrusted, m.speaker, e.vector
-            FROM memories m JOIN embeddings e ON e.id = m.embedding_id
-            WHERE m.ts >= $from AND m.ts < $until AND m.role <> 'digest' AND ($agent IS NULL OR m.agent = $agent)
-            ORDER BY m.ts, m.agent, m.session, m.seq, m.chunk LIMIT $limit
+            SELECT * FROM (
+                SELECT m.id, m.agent, m.session, m.entry_id, m.role, m.text, m.ts, m.source, m.seq, m.chunk, m.untrusted, m.speaker, e.vector
+                FROM memories m JOIN embeddings e ON e.id = m.embedding_id
+                WHERE m.ts >= $from AND m.ts < $until AND m.role <> 'digest' AND ($agent IS NULL OR m.agent = $agent)
+                ORDER BY m.ts DESC LIMIT $limit)
+            ORDER BY ts, agent, session, seq, chunk
             """;
         command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
