@@ -142,17 +142,7 @@ internal static class InitCommand
             : [process];
     }
 
-    private static string LoopbackUrl(string urls)
-    {
-        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
-        var uri = new UriBuilder(first);
-        if (uri.Host is "0.0.0.0" or "+" or "*" or "[::]")
-        {
-            uri.Host = "127.0.0.1";
-        }
-
-        return uri.Uri.ToString().TrimEnd('/');
-    }
+    private static string LoopbackUrl(string urls) => ServeClient.LoopbackAddress(urls).ToString().TrimEnd('/');
 
     private static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@".Contains(c, StringComparison.Ordinal))

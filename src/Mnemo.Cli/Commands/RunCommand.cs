@@ -54,16 +54,8 @@ internal static class RunCommand
     /// <summary>Asks a running <c>mnemo serve</c> to run the job; null when none answers.</summary>
     private static async Task<(JobRunJson Run, string Where)?> RunInServeAsync(MnemoSettings settings, string name, CancellationToken cancellationToken)
     {
-        var url = settings.Server.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
-        var address = new UriBuilder(url);
-        if (address.Host is "0.0.0.0" or "+" or "*" or "[::]")
-        {
-            address.Host = "127.0.0.1";
-        }
-
-        using var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) };
-        using var http = new HttpClient(handler) { BaseAddress = address.Uri, Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", settings.Server.Token);
+        using var http = ServeClient.Create(settings, Timeout.InfiniteTimeSpan);
+        var address = http.BaseAddress!;
         HttpResponseMessage response;
         try
         {
@@ -85,7 +77,7 @@ internal static class RunCommand
             if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.InternalServerError
                 && await response.Content.ReadFromJsonAsync(AutomationJsonContext.Default.JobRunJson, cancellationToken).ConfigureAwait(false) is { } run)
             {
-                return (run, $"mnemo serve at {address.Uri.GetLeftPart(UriPartial.Authority)}");
+                return (run, $"mnemo serve at {address.GetLeftPart(UriPartial.Authority)}");
             }
 
             var problem = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);

@@ -69,15 +69,7 @@ internal static class TranscribeCommand
     /// <summary>Sends the file to a running <c>mnemo serve</c>'s transcription endpoint; null when none answers for this data directory.</summary>
     private static async Task<string?> TranscribeInServeAsync(MnemoSettings settings, string path, CancellationToken cancellationToken)
     {
-        var address = new UriBuilder(settings.Server.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0]);
-        if (address.Host is "0.0.0.0" or "+" or "*" or "[::]")
-        {
-            address.Host = "127.0.0.1";
-        }
-
-        using var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) };
-        using var http = new HttpClient(handler) { BaseAddress = address.Uri, Timeout = settings.Voice.JobTimeout + TimeSpan.FromMinutes(1) };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", settings.Server.Token);
+        using var http = ServeClient.Create(settings, settings.Voice.JobTimeout + TimeSpan.FromMinutes(1));
         await using var audio = File.OpenRead(path);
         using var form = new MultipartFormDataContent { { new StreamContent(audio), "file", Path.GetFileName(path) } };
         HttpResponseMessage response;

@@ -1,0 +1,31 @@
+using Mnemo.Server.Hosting;
+
+namespace Mnemo.Cli;
+
+/// <summary>How a command reaches a <c>mnemo serve</c> of the same data directory: its first URL on loopback, with its token.</summary>
+internal static class ServeClient
+{
+    /// <summary>The first of <c>Server:Urls</c>, a wildcard host replaced by 127.0.0.1.</summary>
+    public static Uri LoopbackAddress(string urls)
+    {
+        var address = new UriBuilder(urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0]);
+        if (address.Host is "0.0.0.0" or "+" or "*" or "[::]")
+        {
+            address.Host = "127.0.0.1";
+        }
+
+        return address.Uri;
+    }
+
+    /// <summary>A client that gives up connecting after 2 s (no serve running) but waits <paramref name="timeout"/> for an answer.</summary>
+    public static HttpClient Create(MnemoSettings settings, TimeSpan timeout)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) }, disposeHandler: true)
+        {
+            BaseAddress = LoopbackAddress(settings.Server.Urls),
+            Timeout = timeout,
+        };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", settings.Server.Token);
+        return http;
+    }
+}
