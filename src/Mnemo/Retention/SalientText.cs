@@ -145,7 +145,9 @@ public static partial class SalientText
         return builder.ToString();
     }
 
-    private const int TimeoutMs = 50;
+    // A guard against pathological input, not a latency budget: at 50 ms a match on a busy
+    // 2-core machine (a preempted thread, a GC) timed out and the sentence was silently dropped.
+    private const int TimeoutMs = 1000;
 
     [GeneratedRegex(@"https?://[^\s<>""']+", RegexOptions.IgnoreCase, TimeoutMs)]
     private static partial Regex UrlPattern();
