@@ -16,6 +16,7 @@ namespace Mnemo;
 public sealed class Automation : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly HttpClient? _telegramHttp;
     private readonly MemoryEngine _engine;
 
     private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs)
@@ -38,9 +39,16 @@ public sealed class Automation : IDisposable
             channels.Add(new OpenClawHookChannel(_http, options.Delivery.OpenClaw));
         }
 
-        if (options.Delivery.Telegram.IsConfigured)
+        var telegram = options.Delivery.Telegram;
+        Feedback = new Feedback.FeedbackIntake(engine.Feedback, options.Feedback, telegram.IsConfigured ? telegram.ChatId : null, time, loggerFactory.CreateLogger<Feedback.FeedbackIntake>());
+        if (telegram.IsConfigured)
         {
-            channels.Add(new TelegramChannel(_http, options.Delivery.Telegram));
+            // One client for sending and for the long poll, so its HTTP timeout outlasts a poll
+            // (Telegram.Bot asks getUpdates to wait as long as the client's timeout); sends set their own.
+            _telegramHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            var bot = new Telegram.Bot.TelegramBotClient(new Telegram.Bot.TelegramBotClientOptions(telegram.BotToken!, string.IsNullOrWhiteSpace(telegram.ApiBaseUrl) ? null : telegram.ApiBaseUrl.TrimEnd('/')), _telegramHttp);
+            channels.Add(new TelegramChannel(bot, telegram, options.Feedback.Key.Length > 0 ? Feedback : null));
+            FeedbackBot = new TelegramFeedbackBot(bot, telegram, Feedback, loggerFactory.CreateLogger<TelegramFeedbackBot>());
         }
 
         Delivery = new DeliveryService(channels, options.Digests, digestStore, signalStore, time, loggerFactory.CreateLogger<DeliveryService>());
@@ -70,6 +78,12 @@ public sealed class Automation : IDisposable
     public SignalService Signals { get; }
 
     public DeliveryService Delivery { get; }
+
+    /// <summary>Turns 👍/👎 taps into votes (Mnemo's bot and the OpenClaw bridge share it, and its replay memory).</summary>
+    public Feedback.FeedbackIntake Feedback { get; }
+
+    /// <summary>Mnemo's own Telegram bot, when <c>Delivery:Telegram</c> is configured.</summary>
+    public TelegramFeedbackBot? FeedbackBot { get; }
 
     public JobScheduler Scheduler { get; }
 
@@ -127,5 +141,6 @@ public sealed class Automation : IDisposable
         Scheduler.Dispose();
         Model.Dispose();
         _http.Dispose();
+        _telegramHttp?.Dispose();
     }
 }

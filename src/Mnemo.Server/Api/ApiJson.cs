@@ -95,7 +95,11 @@ public sealed record JobRunJson(string Job, string Trigger, int Attempt, DateTim
 public sealed record FeedbackRequestJson(
     string? CallbackData, string? CallbackQueryId, long? ChatId, string? User, string? Target, long? TargetId, string? Rating, string? Comment, string? Channel);
 
-public sealed record FeedbackResponseJson(string Target, long TargetId, string Rating, bool Changed);
+/// <param name="Toast">What to show the user for a button tap.</param>
+/// <param name="Buttons">For a tap: the buttons to redraw under the message, the recorded vote marked.</param>
+public sealed record FeedbackResponseJson(string Target, long TargetId, string Rating, bool Changed, string? Toast, IReadOnlyList<FeedbackButtonJson>? Buttons);
+
+public sealed record FeedbackButtonJson(string Text, string CallbackData);
 
 public sealed record FeedbackWeekJson(string Week, string Target, int Up, int Down, double Approval);
 

@@ -39,7 +39,6 @@ public static class MnemoServer
             services.AddHostedService(provider => provider.GetRequiredService<OpenClawWatcher>());
         }
 
-        services.AddSingleton<CallbackReplayGuard>();
         services.AddSingleton(settings.Voice);
         services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceJobStore(provider.GetRequiredService<MemoryEngine>().Store, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceWorkers(
@@ -65,10 +64,13 @@ public static class MnemoServer
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
             [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())]));
+        services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
         if (settings.Memory.Schedule.Enabled)
         {
             services.AddHostedService<SchedulerHost>();
         }
+
+        services.AddHostedService<FeedbackBotHost>();
 
         services.AddHostedService<EmbedderWarmup>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
@@ -79,6 +81,7 @@ public static class MnemoServer
         var app = builder.Build();
         app.UseMiddleware<TokenAuthentication>();
         app.MapMnemoApi();
+        app.MapTelegramWebhook();
         app.MapMcp("/mcp");
 
         // Open the store before the first request, so that a broken data directory fails the start.

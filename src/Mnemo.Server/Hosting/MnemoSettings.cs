@@ -109,10 +109,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             throw new ArgumentException($"Delivery:OpenClaw:Url: '{Memory.Delivery.OpenClaw.Url}' is not a URL (example: http://127.0.0.1:18789/hooks/agent)");
         }
 
-        if (Memory.Delivery.Telegram.ApiBaseUrl is { Length: > 0 } botApi && !Uri.TryCreate(botApi, UriKind.Absolute, out _))
-        {
-            throw new ArgumentException($"Delivery:Telegram:ApiBaseUrl: '{botApi}' is not a URL (leave it out for Telegram's own server)");
-        }
+        Memory.Delivery.Telegram.Validate();
 
         if (Memory.Retention.TokenBudget is < 0 or > 100_000)
         {

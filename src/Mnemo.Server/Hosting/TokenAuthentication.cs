@@ -6,7 +6,8 @@ using Mnemo.Server.Api;
 namespace Mnemo.Server.Hosting;
 
 /// <summary>
-/// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health</c>, compared in
+/// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health</c> and
+/// Telegram's webhook (which checks the secret Telegram was given instead), compared in
 /// constant time. Hand-written middleware: ASP.NET's authentication stack is built for JWTs and
 /// cookies (and writes data-protection keys to the home directory), not for one shared secret.
 /// </summary>
@@ -16,7 +17,9 @@ internal sealed class TokenAuthentication(RequestDelegate next, ServerOptions se
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase) || IsAuthorized(context.Request))
+        if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase)
+            || context.Request.Path.Equals(Mnemo.Delivery.TelegramFeedbackBot.WebhookPath, StringComparison.Ordinal)
+            || IsAuthorized(context.Request))
         {
             return next(context);
         }

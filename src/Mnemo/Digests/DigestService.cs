@@ -32,6 +32,9 @@ public sealed partial class DigestService(
     private const int MaxMemoriesPerDay = 20_000;
     private const int MaxMemoriesPerWeek = 50_000;
 
+    /// <summary>The heading under which digests report how the user rated them.</summary>
+    public const string FeedbackSection = "Your feedback";
+
     public DigestStore Store => digests;
 
     /// <summary>
@@ -147,11 +150,8 @@ public sealed partial class DigestService(
             return null;
         }
 
-        var candidates = ExtractiveSummarizer.Candidates(memories);
-        foreach (var candidate in candidates.Where(c => boosted.Contains(c.Memory.Id)).ToList())
-        {
-            candidates[candidates.IndexOf(candidate)] = candidate with { Score = candidate.Score + 0.3 };
-        }
+        var ratings = await engine.Feedback.GetAllAsync(cancellationToken).ConfigureAwait(false);
+        var candidates = Rated(ExtractiveSummarizer.Candidates(memories), ratings, boosted);
 
         IReadOnlyList<DigestLine>? lines = null;
         var method = "extractive";
@@ -173,6 +173,11 @@ public sealed partial class DigestService(
             .ThenBy(c => c.Memory.Timestamp)
             .Select(c => new DigestLine(c.Section, c.Line, [c.Memory.Id]))
             .ToList();
+        if (kind == DigestKind.Daily)
+        {
+            lines = [.. lines, .. await ApprovalLinesAsync(end, weeks: 1, cancellationToken).ConfigureAwait(false)];
+        }
+
         return await StoreAsync(kind, agent, start, end, method, DigestText.Render(title, lines), lines, memories.Count, runId, cancellationToken).ConfigureAwait(false);
     }
 
@@ -209,24 +214,26 @@ public sealed partial class DigestService(
 
     private async Task<(string Method, IReadOnlyList<DigestLine> Lines, long? RunId)> ComposeWeeklyAsync(IReadOnlyList<(Memory Memory, float[] Vector)> memories, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
-        var conversation = memories.Where(m => m.Memory.Role is not ("tool" or "system")).ToList();
+        var ratings = await engine.Feedback.GetAllAsync(cancellationToken).ConfigureAwait(false);
+        var conversation = memories.Where(m => m.Memory.Role is not ("tool" or "system") && !(ratings.TryGetValue(m.Memory.Id, out var rating) && rating.Rejected)).ToList();
+        var approval = await ApprovalLinesAsync(end, weeks: 4, cancellationToken).ConfigureAwait(false);
         if (prompter.IsAvailable)
         {
             var daily = await digests.ListAsync(DigestKind.Daily, null, start, end, 100, cancellationToken).ConfigureAwait(false);
             var sources = daily.Count > 0
-                ? daily.Where(d => d.MemoryId is not null).Select(d => new PromptSource(d.MemoryId!.Value, $"daily sync of {d.Agent}, {Local(d.PeriodStart):yyyy-MM-dd}", d.Text)).ToList()
-                : TopSources(ExtractiveSummarizer.Candidates(conversation));
+                ? daily.Where(d => d.MemoryId is not null && !(ratings.TryGetValue(d.MemoryId.Value, out var rating) && rating.Rejected)).Select(d => new PromptSource(d.MemoryId!.Value, $"daily sync of {d.Agent}, {Local(d.PeriodStart):yyyy-MM-dd}", d.Text)).ToList()
+                : TopSources(Rated(ExtractiveSummarizer.Candidates(conversation), ratings, []));
             var task = $"Write the weekly synthesis across all agents in at most {options.WeeklyMaxLines} bullet lines, under the headings Themes, Progress and Open loops.";
             var (lines, runId) = await ModelLinesAsync("digest.weekly", task, sources, cancellationToken).ConfigureAwait(false);
             if (lines is not null)
             {
-                return ("model", [.. lines, .. ActivityLines(memories)], runId);
+                return ("model", [.. lines, .. ActivityLines(memories), .. approval], runId);
             }
         }
 
         var result = new List<DigestLine>();
         result.AddRange(Themes(conversation).Take(5));
-        var picked = ExtractiveSummarizer.Select(ExtractiveSummarizer.Candidates(conversation), options.WeeklyMaxLines);
+        var picked = ExtractiveSummarizer.Select(Rated(ExtractiveSummarizer.Candidates(conversation), ratings, []), options.WeeklyMaxLines);
         result.AddRange(picked.Where(c => c.Section == ExtractiveSummarizer.Decisions).Take(6).Select(c => new DigestLine("Progress", $"{c.Memory.Agent} · {c.Line}", [c.Memory.Id])));
         var open = await signals.ListAsync(start, null, null, 100, cancellationToken).ConfigureAwait(false);
         result.AddRange(open
@@ -235,7 +242,42 @@ public sealed partial class DigestService(
             .Select(s => new DigestLine("Open loops", s.Title, s.Evidence.Take(3).ToList())));
         result.AddRange(picked.Where(c => c.Section == ExtractiveSummarizer.OpenItems).Take(4).Select(c => new DigestLine("Open loops", $"{c.Memory.Agent} · {c.Line}", [c.Memory.Id])));
         result.AddRange(ActivityLines(memories));
+        result.AddRange(approval);
         return ("extractive", result, null);
+    }
+
+    /// <summary>
+    /// The user's votes applied to summary candidates: what they voted down is left out, what they
+    /// voted up (or what a rated digest or signal cited) moves by <see cref="Feedback.MemoryRating.Boost"/>,
+    /// and what an earlier digest of the period picked gets a small lift.
+    /// </summary>
+    private static List<ExtractiveSummarizer.Candidate> Rated(List<ExtractiveSummarizer.Candidate> candidates, IReadOnlyDictionary<long, Feedback.MemoryRating> ratings, HashSet<long> boosted) =>
+        [.. candidates
+            .Where(c => !(ratings.TryGetValue(c.Memory.Id, out var rating) && rating.Rejected))
+            .Select(c => c with { Score = c.Score + (boosted.Contains(c.Memory.Id) ? 0.3 : 0) + (ratings.TryGetValue(c.Memory.Id, out var rating) ? rating.Boost : 0) })];
+
+    /// <summary>
+    /// How the user rated Mnemo's digests, so each daily sync and weekly synthesis reports its own
+    /// approval: the last <paramref name="weeks"/> weeks one by one, and the whole keep period.
+    /// Nothing when no digest was rated.
+    /// </summary>
+    private async Task<IReadOnlyList<DigestLine>> ApprovalLinesAsync(DateTimeOffset end, int weeks, CancellationToken cancellationToken)
+    {
+        var all = (await engine.Feedback.WeeksAsync(end - TimeSpan.FromDays(engine.Options.Feedback.KeepDays), cancellationToken).ConfigureAwait(false))
+            .Where(w => w.Target == Feedback.FeedbackTarget.Digest && w.WeekStart < DateOnly.FromDateTime(end.UtcDateTime).AddDays(1))
+            .ToList();
+        if (all.Count == 0)
+        {
+            return [];
+        }
+
+        static string Share(int up, int down) => string.Create(CultureInfo.InvariantCulture, $"{Math.Round(100.0 * up / (up + down))}% 👍 ({up} of {up + down})");
+        var lines = new List<DigestLine>
+        {
+            new(FeedbackSection, $"Your ratings of these digests over the last {engine.Options.Feedback.KeepDays} days: {Share(all.Sum(w => w.Up), all.Sum(w => w.Down))}", []),
+        };
+        lines.AddRange(all.TakeLast(weeks).Select(w => new DigestLine(FeedbackSection, $"Week of {w.WeekStart:yyyy-MM-dd}: {Share(w.Up, w.Down)}", [])));
+        return lines;
     }
 
     /// <summary>Groups the week's turns by meaning (leader clustering over the stored embeddings) and names the largest groups.</summary>

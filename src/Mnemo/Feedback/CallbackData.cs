@@ -23,6 +23,9 @@ public sealed class CallbackRejectedException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The data was genuine but the button is past its lifetime.</summary>
+    public bool Expired { get; init; }
 }
 
 /// <summary>
@@ -88,7 +91,7 @@ public static class CallbackData
         var expires = DateTimeOffset.FromUnixTimeSeconds(minutes * 60);
         if (expires < now)
         {
-            throw new CallbackRejectedException($"the button expired at {expires:u}");
+            throw new CallbackRejectedException($"the button expired at {expires:u}") { Expired = true };
         }
 
         return new SignedRating(target, id, parts[2] == "u" ? 1 : -1, expires);

@@ -20,10 +20,27 @@ public sealed record FeedbackWeek(DateOnly WeekStart, FeedbackTarget Target, int
     public double Approval => Up + Down == 0 ? 0 : (double)Up / (Up + Down);
 }
 
-/// <summary>How the user rated memories: net rating per memory id (retained context reads it).</summary>
+/// <summary>What the user said of one memory.</summary>
+/// <param name="Direct">Net votes on the memory itself (a digest's own memory counts its digest's votes).</param>
+/// <param name="Cited">Net votes on the digests and signals that cited it: weaker evidence, so it only demotes or promotes.</param>
+public readonly record struct MemoryRating(int Direct, int Cited)
+{
+    /// <summary>The user voted the memory itself down: it is left out of retained context and digests.</summary>
+    public bool Rejected => Direct < 0;
+
+    /// <summary>
+    /// What the rating adds to a ranking score: a point per net 👍 on the memory (at most three) and
+    /// 0.3 per net vote on the digests and signals that cited it (at most two either way), since
+    /// there the user rated the summary, not the line.
+    /// </summary>
+    public double Boost => Math.Clamp(Direct, 0, 3) + (0.3 * Math.Clamp(Cited, -2, 2));
+}
+
+/// <summary>How the user rated memories (retained context and digests read it).</summary>
 public interface IMemoryRatings
 {
-    Task<IReadOnlyDictionary<long, int>> GetAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken);
+    /// <summary>The ratings of those of <paramref name="memoryIds"/> that have any; the others are left out.</summary>
+    Task<IReadOnlyDictionary<long, MemoryRating>> GetAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -68,28 +85,52 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
         return (new FeedbackRecord(0, target, targetId, rating, comment, who, channel, at), false);
     }
 
-    public async Task<IReadOnlyDictionary<long, int>> GetAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<long, MemoryRating>> GetAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(memoryIds);
-        var result = new Dictionary<long, int>();
-        if (memoryIds.Count == 0)
-        {
-            return result;
-        }
+        return memoryIds.Count == 0 ? Task.FromResult<IReadOnlyDictionary<long, MemoryRating>>(new Dictionary<long, MemoryRating>()) : RatingsAsync(memoryIds, cancellationToken);
+    }
 
+    /// <summary>Every memory the user's votes touch (directly, or through a rated digest or signal): what a digest of many memories checks against.</summary>
+    public Task<IReadOnlyDictionary<long, MemoryRating>> GetAllAsync(CancellationToken cancellationToken) => RatingsAsync(null, cancellationToken);
+
+    private async Task<IReadOnlyDictionary<long, MemoryRating>> RatingsAsync(IReadOnlyCollection<long>? memoryIds, CancellationToken cancellationToken)
+    {
+        // Only rated digests and signals are joined (a few hundred at most within the keep period),
+        // and their cited ids are read with SQLite's json_each rather than loaded and parsed here.
+        // A digest counts once per memory however many of its lines cite it.
+        string Only(string column) => memoryIds is null ? string.Empty : $"AND {column} IN ({string.Join(',', memoryIds.Select((_, i) => $"$m{i}"))})";
         await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT target_id, SUM(rating) FROM feedback WHERE target_kind = 'memory' AND target_id IN ({string.Join(',', memoryIds.Select((_, i) => $"$m{i}"))}) GROUP BY target_id";
+        command.CommandText = $"""
+            WITH rated AS (
+                SELECT target_kind, target_id, SUM(rating) AS net FROM feedback
+                WHERE target_kind IN ('digest', 'signal') GROUP BY target_kind, target_id)
+            SELECT target_id, SUM(rating), 0 FROM feedback WHERE target_kind = 'memory' {Only("target_id")} GROUP BY target_id
+            UNION ALL
+            SELECT d.memory_id, r.net, 0 FROM rated r JOIN digests d ON r.target_kind = 'digest' AND d.id = r.target_id WHERE d.memory_id IS NOT NULL {Only("d.memory_id")}
+            UNION ALL
+            SELECT CAST(c.memory AS INTEGER), r.net, 1 FROM rated r JOIN (
+                SELECT DISTINCT d.id AS digest, cited.value AS memory FROM digests d, json_each(d.lines) AS line, json_each(line.value, '$.memoryIds') AS cited
+                WHERE d.id IN (SELECT target_id FROM rated WHERE target_kind = 'digest') {Only("cited.value")}) c
+                ON r.target_kind = 'digest' AND r.target_id = c.digest
+            UNION ALL
+            SELECT CAST(cited.value AS INTEGER), r.net, 1 FROM rated r JOIN signals s ON r.target_kind = 'signal' AND s.id = r.target_id,
+                json_each(s.evidence) AS cited WHERE 1 = 1 {Only("cited.value")}
+            """;
         var index = 0;
-        foreach (var id in memoryIds)
+        foreach (var id in memoryIds ?? [])
         {
             command.Parameters.AddWithValue($"$m{index++}", id);
         }
 
+        var result = new Dictionary<long, MemoryRating>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            result[reader.GetInt64(0)] = reader.GetInt32(1);
+            var (id, net, cited) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2) == 1);
+            var rating = result.GetValueOrDefault(id);
+            result[id] = cited ? rating with { Cited = rating.Cited + net } : rating with { Direct = rating.Direct + net };
         }
 
         return result;

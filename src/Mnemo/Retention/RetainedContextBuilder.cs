@@ -186,13 +186,13 @@ public sealed partial class RetainedContextBuilder
         return scored.OrderByDescending(i => i.Score).ThenByDescending(i => i.MemoryId);
     }
 
-    /// <summary>What the user said of these memories: 👎 leaves one out, 👍 moves it up (a point per net vote, at most three).</summary>
-    private static List<RetainedItem> ApplyRatings(IReadOnlyList<RetainedItem> items, IReadOnlyDictionary<long, int> ratings) =>
+    /// <summary>What the user said of these memories: 👎 on a memory leaves it out, other votes move it (<see cref="Feedback.MemoryRating.Boost"/>).</summary>
+    private static List<RetainedItem> ApplyRatings(IReadOnlyList<RetainedItem> items, IReadOnlyDictionary<long, Feedback.MemoryRating> ratings) =>
         ratings.Count == 0
             ? [.. items]
             : [.. items
-                .Where(i => !ratings.TryGetValue(i.MemoryId, out var net) || net >= 0)
-                .Select(i => ratings.TryGetValue(i.MemoryId, out var net) && net > 0 ? i with { Score = i.Score + Math.Min(net, 3) } : i)
+                .Where(i => !ratings.TryGetValue(i.MemoryId, out var rating) || !rating.Rejected)
+                .Select(i => ratings.TryGetValue(i.MemoryId, out var rating) ? i with { Score = i.Score + rating.Boost } : i)
                 .OrderByDescending(i => i.Score)];
 
     private async Task<IReadOnlyList<RetainedItem>> EarlierSessionsAsync(RetainedContextRequest request, string prompt, float[] query, CancellationToken cancellationToken)
