@@ -18,6 +18,20 @@ interface HookContext {
   trigger?: string;
 }
 
+/** What the plugin reads of OpenClaw's Telegram button context (TelegramInteractiveHandlerContext). */
+interface TelegramButtonTap {
+  callbackId: string;
+  senderId?: string;
+  callback: { data: string; payload: string; chatId: string };
+  respond: { editButtons: (params: { buttons: Array<Array<{ text: string; callback_data: string }>> }) => Promise<void> };
+}
+
+interface FeedbackAnswer {
+  changed?: boolean;
+  error?: string;
+  buttons?: Array<{ text: string; callbackData: string }>;
+}
+
 /** The hooks whose events Mnemo records or wakes up on. */
 type ForwardedHook = "before_compaction" | "after_compaction" | "agent_end" | "message_received" | "session_end";
 
@@ -114,6 +128,35 @@ export default definePluginEntry({
         return undefined;
       });
     };
+
+    // Mnemo's 👍/👎 buttons on OpenClaw's own bot (data "mn:..."): OpenClaw owns that bot's updates,
+    // so the taps come here and go on to Mnemo, which checks the signature, the chat and replays.
+    api.registerInteractiveHandler({
+      channel: "telegram",
+      namespace: "mn",
+      handler: async (raw: unknown) => {
+        const tap = raw as TelegramButtonTap;
+        const data = tap.callback.data.startsWith("mn:") ? tap.callback.data : `mn:${tap.callback.payload}`;
+        try {
+          const response = await fetch(base + "/v1/feedback", {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${config.token ?? ""}` },
+            body: JSON.stringify({ callbackData: data, callbackQueryId: tap.callbackId, chatId: Number(tap.callback.chatId), user: tap.senderId }),
+            signal: AbortSignal.timeout(eventTimeoutMs),
+          });
+          const answer = (await response.json()) as FeedbackAnswer;
+          succeeded();
+          if (response.ok && answer.changed && answer.buttons) {
+            await tap.respond.editButtons({ buttons: [answer.buttons.map((b) => ({ text: b.text, callback_data: b.callbackData }))] });
+          } else if (!response.ok) {
+            api.logger?.warn?.(`mnemo: a feedback button was refused (${answer.error ?? response.status})`);
+          }
+        } catch (error) {
+          failed("feedback", error);
+        }
+        return { handled: true };
+      },
+    });
 
     forward("before_compaction", (e) => ({ messageCount: e.messageCount, tokenCount: e.tokenCount }));
     forward("after_compaction", (e) => ({ messageCount: e.messageCount, compactedCount: e.compactedCount, tokenCount: e.tokenCount }));

@@ -32,10 +32,10 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
         Process? gateway = null;
         try
         {
-            WriteOpenClawConfig(home, model.BaseAddress, gatewayPort);
+            Harness.WriteOpenClawConfig(home, model.BaseAddress, gatewayPort);
 
             // The wiring a user gets: `mnemo init --openclaw --apply` runs OpenClaw's own CLI.
-            var init = MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
+            var init = Harness.MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
             init.Environment["PATH"] = Path.GetDirectoryName(openClaw.Node) + ":" + Environment.GetEnvironmentVariable("PATH");
             var (initCode, initOut, initErr) = await OpenClawInstall.RunAsync(init, TimeSpan.FromMinutes(4));
             Assert.True(initCode == 0, $"mnemo init --openclaw --apply failed: {initOut}\n{initErr}");
@@ -48,19 +48,19 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Assert.Contains("transcribe", transcriber?["args"]?.AsArray().Select(a => (string?)a) ?? []);
             Step("wired OpenClaw with mnemo init", clock);
 
-            var serve = MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
+            var serve = Harness.MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
             // Digests go to the user through OpenClaw's own webhook; jobs run when the test says.
             serve.Environment["MNEMO_Delivery__OpenClaw__Url"] = $"http://127.0.0.1:{gatewayPort}/hooks/agent";
             serve.Environment["MNEMO_Delivery__OpenClaw__Token"] = HookToken;
             serve.Environment["MNEMO_Schedule__Enabled"] = "false";
             mnemo = Process.Start(serve)!;
-            var mnemoLog = Capture(mnemo);
+            var mnemoLog = Harness.Capture(mnemo);
             await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(data));
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Harness.Token(data));
 
             gateway = Process.Start(openClaw.StartInfo(home, "gateway", "run", "--bind", "loopback", "--port", gatewayPort.ToString(CultureInfo.InvariantCulture)))!;
-            DrainInBackground(gateway);
+            Harness.DrainInBackground(gateway);
             await OpenClawInstall.WaitForPortAsync(gatewayPort, gateway, TimeSpan.FromMinutes(2));
             Step("mnemo serve and the OpenClaw gateway are up", clock);
 
@@ -78,7 +78,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             var compact = await openClaw.RunAsync(home, TimeSpan.FromMinutes(2), "sessions", "compact", "agent:main:main", "--json");
             Assert.True(compact.ExitCode == 0, $"sessions compact failed: {compact.Stdout}\n{compact.Stderr}");
             var compactedAt = Stopwatch.StartNew();
-            var compaction = await WaitForCompactionAsync(http, () => $"{compact.Stdout}\nmnemo serve said:\n{mnemoLog}\nOpenClaw log:\n{Tail(Path.Combine(home, "openclaw.log"))}");
+            var compaction = await WaitForCompactionAsync(http, () => $"{compact.Stdout}\nmnemo serve said:\n{mnemoLog}\nOpenClaw log:\n{Harness.Tail(Path.Combine(home, "openclaw.log"))}");
             var seenAfter = compactedAt.Elapsed;
             Step("compaction", clock);
 
@@ -122,8 +122,8 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             var note = await File.ReadAllTextAsync(Path.Combine(workspace, "memory", $"{DateTime.Now:yyyy-MM-dd}.md"));
             Assert.Contains("## Mnemo daily sync", note, StringComparison.Ordinal);
             Assert.Contains(Ticket, note, StringComparison.Ordinal);
-            var relayed = await WaitForAsync(() => model.TurnRequests.Skip(before).Any(r => FakeModelServer.AllText(r).Contains("Mnemo has a daily update", StringComparison.Ordinal)), TimeSpan.FromMinutes(1));
-            Assert.True(relayed, $"OpenClaw ran no agent turn for the delivered digest\nOpenClaw log:\n{Tail(Path.Combine(home, "openclaw.log"))}");
+            var relayed = await Harness.WaitForAsync(() => model.TurnRequests.Skip(before).Any(r => FakeModelServer.AllText(r).Contains("Mnemo has a daily update", StringComparison.Ordinal)), TimeSpan.FromMinutes(1));
+            Assert.True(relayed, $"OpenClaw ran no agent turn for the delivered digest\nOpenClaw log:\n{Harness.Tail(Path.Combine(home, "openclaw.log"))}");
             Step("daily sync written to the workspace and delivered through /hooks/agent", clock);
 
             // Mnemo stops; the agent goes on (the plugin fails open).
@@ -181,98 +181,12 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
         throw new TimeoutException($"Mnemo did not record the compaction within 30 s; last answer: {last}\n{diagnostics()}");
     }
 
-    private static ProcessStartInfo MnemoStartInfo(string data, int port, string home, params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(OpenClawInstall.MnemoDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
 
-        info.ArgumentList.Add("--data-dir");
-        info.ArgumentList.Add(data);
-        info.Environment["MNEMO_Server__Urls"] = $"http://127.0.0.1:{port}";
-        OpenClawInstall.Isolate(info, home);
-        return info;
-    }
+    internal const string HookToken = "e2e-hook-token-0123456789";
 
-    private const string HookToken = "e2e-hook-token-0123456789";
 
-    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
 
-            await Task.Delay(200);
-        }
 
-        return true;
-    }
 
-    private static string Token(string data) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")))!["Auth"]!["Token"]!.GetValue<string>();
 
-    /// <summary>Reads a process's output as it comes (a full pipe would stall it) and keeps it for diagnostics.</summary>
-    private static System.Text.StringBuilder Capture(Process process)
-    {
-        var log = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return log;
-    }
-
-    private static string Tail(string path) =>
-        File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(40)) : "(no log)";
-
-    private static void DrainInBackground(Process process)
-    {
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-    }
-
-    private static void WriteOpenClawConfig(string home, Uri model, int gatewayPort)
-    {
-        var config = new JsonObject
-        {
-            ["agents"] = new JsonObject { ["defaults"] = new JsonObject
-            {
-                ["model"] = new JsonObject { ["primary"] = "fake/fake-model" },
-                ["compaction"] = new JsonObject { ["keepRecentTokens"] = 200 },
-            } },
-            ["models"] = new JsonObject
-            {
-                ["mode"] = "merge",
-                ["providers"] = new JsonObject { ["fake"] = new JsonObject
-                {
-                    ["baseUrl"] = new Uri(model, "/v1").ToString(),
-                    ["apiKey"] = "sk-local",
-                    ["api"] = "openai-completions",
-                    ["models"] = new JsonArray(new JsonObject
-                    {
-                        ["id"] = "fake-model", ["name"] = "Fake", ["reasoning"] = false, ["input"] = new JsonArray("text"),
-                        ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
-                        ["contextWindow"] = 128000, ["maxTokens"] = 4096,
-                    }),
-                } },
-            },
-            ["gateway"] = new JsonObject
-            {
-                ["mode"] = "local", ["bind"] = "loopback", ["port"] = gatewayPort,
-                ["auth"] = new JsonObject { ["mode"] = "token", ["token"] = "e2e-gateway-token-0123456789" },
-            },
-            ["discovery"] = new JsonObject { ["mdns"] = new JsonObject { ["mode"] = "off" } },
-            ["hooks"] = new JsonObject { ["enabled"] = true, ["token"] = HookToken, ["path"] = "/hooks" },
-            ["logging"] = new JsonObject { ["file"] = Path.Combine(home, "openclaw.log") },
-        };
-        Directory.CreateDirectory(Path.Combine(home, ".openclaw"));
-        File.WriteAllText(Path.Combine(home, ".openclaw", "openclaw.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
 }

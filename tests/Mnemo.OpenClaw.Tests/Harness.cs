@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Mnemo.OpenClaw.Tests;
+
+/// <summary>What the end-to-end tests share: starting mnemo, reading its token and output, OpenClaw's config.</summary>
+internal static class Harness
+{
+    internal static string Tail(string path) =>
+        File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(40)) : "(no log)";
+
+    internal static void DrainInBackground(Process process)
+    {
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+    }
+
+    internal static ProcessStartInfo MnemoStartInfo(string data, int port, string home, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(OpenClawInstall.MnemoDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(data);
+        info.Environment["MNEMO_Server__Urls"] = $"http://127.0.0.1:{port}";
+        OpenClawInstall.Isolate(info, home);
+        return info;
+    }
+
+    internal static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return true;
+    }
+
+    internal static string Token(string data) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")))!["Auth"]!["Token"]!.GetValue<string>();
+
+    /// <summary>Reads a process's output as it comes (a full pipe would stall it) and keeps it for diagnostics.</summary>
+    internal static System.Text.StringBuilder Capture(Process process)
+    {
+        var log = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return log;
+    }
+
+    internal static void WriteOpenClawConfig(string home, Uri model, int gatewayPort, JsonObject? telegram = null)
+    {
+        var config = new JsonObject
+        {
+            ["agents"] = new JsonObject { ["defaults"] = new JsonObject
+            {
+                ["model"] = new JsonObject { ["primary"] = "fake/fake-model" },
+                ["compaction"] = new JsonObject { ["keepRecentTokens"] = 200 },
+            } },
+            ["models"] = new JsonObject
+            {
+                ["mode"] = "merge",
+                ["providers"] = new JsonObject { ["fake"] = new JsonObject
+                {
+                    ["baseUrl"] = new Uri(model, "/v1").ToString(),
+                    ["apiKey"] = "sk-local",
+                    ["api"] = "openai-completions",
+                    ["models"] = new JsonArray(new JsonObject
+                    {
+                        ["id"] = "fake-model", ["name"] = "Fake", ["reasoning"] = false, ["input"] = new JsonArray("text"),
+                        ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
+                        ["contextWindow"] = 128000, ["maxTokens"] = 4096,
+                    }),
+                } },
+            },
+            ["gateway"] = new JsonObject
+            {
+                ["mode"] = "local", ["bind"] = "loopback", ["port"] = gatewayPort,
+                ["auth"] = new JsonObject { ["mode"] = "token", ["token"] = "e2e-gateway-token-0123456789" },
+            },
+            ["discovery"] = new JsonObject { ["mdns"] = new JsonObject { ["mode"] = "off" } },
+            ["hooks"] = new JsonObject { ["enabled"] = true, ["token"] = CompactionRecoveryTests.HookToken, ["path"] = "/hooks" },
+            ["logging"] = new JsonObject { ["file"] = Path.Combine(home, "openclaw.log") },
+        };
+        if (telegram is not null)
+        {
+            config["channels"] = new JsonObject { ["telegram"] = telegram };
+        }
+
+        Directory.CreateDirectory(Path.Combine(home, ".openclaw"));
+        File.WriteAllText(Path.Combine(home, ".openclaw", "openclaw.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
