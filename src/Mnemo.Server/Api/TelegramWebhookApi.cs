@@ -11,8 +11,8 @@ namespace Mnemo.Server.Api;
 /// <summary>
 /// <c>POST /telegram/webhook</c>: Telegram's updates for the feedback bot in webhook mode. Telegram
 /// cannot send Mnemo's bearer token, so this route checks the secret Telegram was given with the
-/// webhook instead (header <c>X-Telegram-Bot-Api-Secret-Token</c>), and answers 404 when the bot is
-/// not in webhook mode.
+/// webhook instead (header <c>X-Telegram-Bot-Api-Secret-Token</c>); without a bot in webhook mode
+/// every post is refused.
 /// </summary>
 public static class TelegramWebhookApi
 {
@@ -25,12 +25,9 @@ public static class TelegramWebhookApi
 
     private static async Task<IResult> ReceiveAsync(HttpRequest http, Automation automation, MemoryEngine engine, CancellationToken cancellationToken)
     {
-        if (automation.FeedbackBot is not { } bot || engine.Options.Delivery.Telegram.Mode != TelegramModes.Webhook)
-        {
-            return Results.NotFound();
-        }
-
-        if (!bot.IsWebhookSecret(http.Headers[TelegramFeedbackBot.SecretHeader].FirstOrDefault()))
+        // Refused alike whether or not a bot is configured, so the route says nothing to a stranger.
+        if (automation.FeedbackBot is not { } bot || engine.Options.Delivery.Telegram.Mode != TelegramModes.Webhook
+            || !bot.IsWebhookSecret(http.Headers[TelegramFeedbackBot.SecretHeader].FirstOrDefault()))
         {
             return RequestBody.Error(StatusCodes.Status401Unauthorized, "unauthorized", $"missing or wrong {TelegramFeedbackBot.SecretHeader}", TelegramFeedbackBot.SecretHeader);
         }
