@@ -13,4 +13,7 @@ namespace Mnemo.Cli;
 [JsonSerializable(typeof(TranscriptJson))]
 [JsonSerializable(typeof(List<ModelJson>))]
 [JsonSerializable(typeof(VoiceEvalJson))]
+[JsonSerializable(typeof(Commands.BackupJson))]
+[JsonSerializable(typeof(List<Commands.BackupJson>))]
+[JsonSerializable(typeof(Commands.BackupVerifyJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

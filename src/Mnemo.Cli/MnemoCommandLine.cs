@@ -22,6 +22,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(TranscribeCommand.Create());
         root.Subcommands.Add(VoiceCommand.Create());
+        root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(DigestsCommand.CreateDigests());
         root.Subcommands.Add(DigestsCommand.CreateSignals());
         root.Subcommands.Add(InitCommand.Create(root));
@@ -46,7 +47,7 @@ internal static class MnemoCommandLine
             await Console.Error.WriteLineAsync($"mnemo: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.UserError;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or Mnemo.Voice.Transcription.TranscriptionException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or Mnemo.Voice.Transcription.TranscriptionException or HttpRequestException or Mnemo.Backups.BackupException)
         {
             await Console.Error.WriteLineAsync($"mnemo: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.SystemError;

@@ -39,6 +39,7 @@ public sealed class Automation : IDisposable
             channels.Add(new OpenClawHookChannel(_http, options.Delivery.OpenClaw));
         }
 
+        Backups = new Backups.BackupService(options.DataDirectory, options.Backup, time, loggerFactory.CreateLogger<Backups.BackupService>());
         var telegram = options.Delivery.Telegram;
         Feedback = new Feedback.FeedbackIntake(engine.Feedback, options.Feedback, telegram.IsConfigured ? telegram.ChatId : null, time, loggerFactory.CreateLogger<Feedback.FeedbackIntake>());
         if (telegram.IsConfigured)
@@ -60,6 +61,7 @@ public sealed class Automation : IDisposable
             new SignalsJob(Signals, Delivery),
             new CompactionSweepJob(engine, openClawStateDirectory),
             new RetentionJob(engine),
+            new BackupJob(Backups),
             .. extraJobs,
         ];
         Scheduler = new JobScheduler(jobs, options.Schedule, new JobStore(engine.Store), time, loggerFactory.CreateLogger<JobScheduler>());
@@ -78,6 +80,9 @@ public sealed class Automation : IDisposable
     public SignalService Signals { get; }
 
     public DeliveryService Delivery { get; }
+
+    /// <summary>Backups of the store and config: made, verified, listed, restored, pruned.</summary>
+    public Backups.BackupService Backups { get; }
 
     /// <summary>Turns 👍/👎 taps into votes (Mnemo's bot and the OpenClaw bridge share it, and its replay memory).</summary>
     public Feedback.FeedbackIntake Feedback { get; }

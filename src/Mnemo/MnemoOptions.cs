@@ -34,6 +34,8 @@ public sealed record MnemoOptions
 
     public Feedback.FeedbackOptions Feedback { get; init; } = new();
 
+    public Backups.BackupOptions Backup { get; init; } = new();
+
     /// <summary>Turns per transaction during ingest.</summary>
     public int IngestBatchSize { get; init; } = 256;
 

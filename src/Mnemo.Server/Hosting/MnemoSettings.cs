@@ -50,6 +50,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Digests = Bind<DigestOptions>(configuration, "Digests"),
             Signals = Bind<SignalOptions>(configuration, "Signals"),
             Delivery = Bind<DeliveryOptions>(configuration, "Delivery"),
+            Backup = Bind<Mnemo.Backups.BackupOptions>(configuration, "Backup"),
             Feedback = Bind<Mnemo.Feedback.FeedbackOptions>(configuration, "Feedback") with { Key = configuration["Auth:FeedbackKey"] ?? string.Empty },
         };
         var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice"));
@@ -110,6 +111,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         }
 
         Memory.Delivery.Telegram.Validate();
+        Memory.Backup.Validate();
 
         if (Memory.Retention.TokenBudget is < 0 or > 100_000)
         {

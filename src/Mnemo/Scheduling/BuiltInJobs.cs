@@ -112,3 +112,30 @@ public sealed class RetentionJob(MemoryEngine engine) : IScheduledJob
         return string.Create(CultureInfo.InvariantCulture, $"{deleted} ratings older than {engine.Options.Feedback.KeepDays} days deleted");
     }
 }
+
+/// <summary>
+/// The nightly backup: a snapshot of the live store (weekly once a week, daily otherwise),
+/// verified straight away by unpacking it; old ones pruned. A backup that fails to write or to
+/// verify fails the run, so it is retried and shows in the schedule and in health.
+/// </summary>
+public sealed class BackupJob(Backups.BackupService backups) : IScheduledJob
+{
+    public string Name => JobNames.Backup;
+
+    public string Description => "backs up the store and config, verifies the backup, prunes old ones";
+
+    public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var kind = await backups.NextScheduledKindAsync(cancellationToken).ConfigureAwait(false);
+        var backup = await backups.CreateAsync(kind, cancellationToken).ConfigureAwait(false);
+        var report = await backups.VerifyAsync(backup.Path, cancellationToken).ConfigureAwait(false);
+        if (!report.Ok)
+        {
+            throw new Backups.BackupException($"{backup.Path} was written but failed verification: {string.Join("; ", report.Problems)}");
+        }
+
+        var pruned = await backups.PruneAsync(cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"{kind} backup {Path.GetFileName(backup.Path)} ({backup.Bytes / 1024.0 / 1024.0:F1} MB, {backup.Manifest.Counts.Memories} memories) verified; {pruned.Count} old backups pruned");
+    }
+}
