@@ -52,14 +52,14 @@ public sealed class Automation : IDisposable
             FeedbackBot = new TelegramFeedbackBot(bot, telegram, Feedback, loggerFactory.CreateLogger<TelegramFeedbackBot>());
         }
 
-        Delivery = new DeliveryService(channels, options.Digests, digestStore, signalStore, time, loggerFactory.CreateLogger<DeliveryService>());
+        Delivery = new DeliveryService(channels, options.Digests, digestStore, signalStore, engine.ContextNotices, time, loggerFactory.CreateLogger<DeliveryService>());
         IScheduledJob[] jobs =
         [
             new HourlySummaryJob(Digests, Delivery),
             new DailySyncJob(Digests, Delivery, zone),
             new WeeklySynthesisJob(Digests, Delivery, zone),
             new SignalsJob(Signals, Delivery),
-            new CompactionSweepJob(engine, openClawStateDirectory),
+            new CompactionSweepJob(engine, openClawStateDirectory, Delivery),
             new RetentionJob(engine),
             new BackupJob(Backups),
             .. extraJobs,

@@ -36,6 +36,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time);
         Feedback = new Feedback.FeedbackStore(store);
+        ContextNotices = new Feedback.ContextNoticeStore(store);
         Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback);
         _time = time;
     }
@@ -54,6 +55,9 @@ public sealed class MemoryEngine : IAsyncDisposable
     public Feedback.FeedbackStore Feedback { get; }
 
     public RetainedContextBuilder Retention { get; }
+
+    /// <summary>What was brought back after each compaction, for the user to see and rate (when <c>Digests:Deliver</c> lists <c>context</c>).</summary>
+    public Feedback.ContextNoticeStore ContextNotices { get; }
 
     public string ModelId { get; }
 
@@ -236,8 +240,18 @@ public sealed class MemoryEngine : IAsyncDisposable
         return recorded;
     }
 
-    public Task<RetainedContext> BuildContextAsync(RetainedContextRequest request, CancellationToken cancellationToken = default) =>
-        Retention.BuildAsync(request, cancellationToken);
+    /// <summary>The context for an agent's next turn; the first one after a compaction is noted for the user when they asked for such notices.</summary>
+    public async Task<RetainedContext> BuildContextAsync(RetainedContextRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = await Retention.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+        if (context.CompactionId is not null && Options.Digests.DeliveredKinds.Contains("context", StringComparer.OrdinalIgnoreCase))
+        {
+            await ContextNotices.RecordAsync(request.Agent, request.Session, context, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return context;
+    }
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default) => Store.GetStatsAsync(cancellationToken);
 

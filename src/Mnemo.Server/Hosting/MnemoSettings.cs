@@ -100,9 +100,9 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         Memory.Model.Validate();
         Voice.Validate();
         Memory.Schedule.ResolveTimeZone();
-        if (Memory.Digests.DeliveredKinds.FirstOrDefault(k => k is not ("hourly" or "daily" or "weekly" or "signals")) is { } unknown)
+        if (Memory.Digests.DeliveredKinds.FirstOrDefault(k => k is not ("hourly" or "daily" or "weekly" or "signals" or "context")) is { } unknown)
         {
-            throw new ArgumentException($"Digests:Deliver: '{unknown}' is not something Mnemo delivers; use hourly, daily, weekly or signals");
+            throw new ArgumentException($"Digests:Deliver: '{unknown}' is not something Mnemo delivers; use hourly, daily, weekly, signals or context (what was brought back after a compaction)");
         }
 
         if (Memory.Delivery.OpenClaw.IsConfigured && !Uri.TryCreate(Memory.Delivery.OpenClaw.Url, UriKind.Absolute, out _))

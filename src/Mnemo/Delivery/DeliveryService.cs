@@ -8,7 +8,7 @@ namespace Mnemo.Delivery;
 /// Sends the digests and signals the config asks for through every configured channel, once:
 /// what was delivered is marked, what failed stays pending and goes with the next run.
 /// </summary>
-public sealed partial class DeliveryService(IReadOnlyList<IDeliveryChannel> channels, DigestOptions options, DigestStore digests, SignalStore signals, TimeProvider time, ILogger<DeliveryService> logger)
+public sealed partial class DeliveryService(IReadOnlyList<IDeliveryChannel> channels, DigestOptions options, DigestStore digests, SignalStore signals, Feedback.ContextNoticeStore notices, TimeProvider time, ILogger<DeliveryService> logger)
 {
     /// <summary>How far back undelivered items are still worth sending.</summary>
     public static readonly TimeSpan PendingWindow = TimeSpan.FromDays(2);
@@ -58,6 +58,18 @@ public sealed partial class DeliveryService(IReadOnlyList<IDeliveryChannel> chan
                 if (await SendAsync(new DeliveryMessage("signal", signal.Handle, signal.Agents.Count == 1 ? signal.Agents[0] : null, text), failures, cancellationToken).ConfigureAwait(false))
                 {
                     await signals.MarkDeliveredAsync(signal.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    sent++;
+                }
+            }
+        }
+
+        if (Wants("context"))
+        {
+            foreach (var notice in await notices.PendingAsync(now - PendingWindow, cancellationToken).ConfigureAwait(false))
+            {
+                if (await SendAsync(new DeliveryMessage("context", notice.Handle, notice.Agent, notice.Text), failures, cancellationToken).ConfigureAwait(false))
+                {
+                    await notices.MarkDeliveredAsync(notice.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                     sent++;
                 }
             }

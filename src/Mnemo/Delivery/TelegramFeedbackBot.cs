@@ -58,7 +58,7 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
         ];
     }
 
-    /// <summary>What a delivered item's handle names: <c>d42</c> a digest, <c>s7</c> a signal.</summary>
+    /// <summary>What a delivered item's handle names: <c>d42</c> a digest, <c>s7</c> a signal, <c>c3</c> a context notice.</summary>
     public static (FeedbackTarget Kind, long Id)? TargetOf(string handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
@@ -71,6 +71,7 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
         {
             'd' => (FeedbackTarget.Digest, id),
             's' => (FeedbackTarget.Signal, id),
+            'c' => (FeedbackTarget.Context, id),
             _ => null,
         };
     }

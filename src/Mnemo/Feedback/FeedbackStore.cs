@@ -22,7 +22,7 @@ public sealed record FeedbackWeek(DateOnly WeekStart, FeedbackTarget Target, int
 
 /// <summary>What the user said of one memory.</summary>
 /// <param name="Direct">Net votes on the memory itself (a digest's own memory counts its digest's votes).</param>
-/// <param name="Cited">Net votes on the digests and signals that cited it: weaker evidence, so it only demotes or promotes.</param>
+/// <param name="Cited">Net votes on the digests, signals and context notices that cited it: weaker evidence, so it only demotes or promotes.</param>
 public readonly record struct MemoryRating(int Direct, int Cited)
 {
     /// <summary>The user voted the memory itself down: it is left out of retained context and digests.</summary>
@@ -105,7 +105,7 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
         command.CommandText = $"""
             WITH rated AS (
                 SELECT target_kind, target_id, SUM(rating) AS net FROM feedback
-                WHERE target_kind IN ('digest', 'signal') GROUP BY target_kind, target_id)
+                WHERE target_kind IN ('digest', 'signal', 'context') GROUP BY target_kind, target_id)
             SELECT target_id, SUM(rating), 0 FROM feedback WHERE target_kind = 'memory' {Only("target_id")} GROUP BY target_id
             UNION ALL
             SELECT d.memory_id, r.net, 0 FROM rated r JOIN digests d ON r.target_kind = 'digest' AND d.id = r.target_id WHERE d.memory_id IS NOT NULL {Only("d.memory_id")}
@@ -117,6 +117,9 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
             UNION ALL
             SELECT CAST(cited.value AS INTEGER), r.net, 1 FROM rated r JOIN signals s ON r.target_kind = 'signal' AND s.id = r.target_id,
                 json_each(s.evidence) AS cited WHERE 1 = 1 {Only("cited.value")}
+            UNION ALL
+            SELECT CAST(cited.value AS INTEGER), r.net, 1 FROM rated r JOIN context_notices n ON r.target_kind = 'context' AND n.id = r.target_id,
+                json_each(n.memory_ids) AS cited WHERE 1 = 1 {Only("cited.value")}
             """;
         var index = 0;
         foreach (var id in memoryIds ?? [])

@@ -75,26 +75,29 @@ public sealed class SignalsJob(SignalService signals, DeliveryService delivery) 
 /// Reads the OpenClaw state directory once more and prepares the retained context of any
 /// compaction the live path missed (Mnemo was down, an event was lost).
 /// </summary>
-public sealed class CompactionSweepJob(MemoryEngine engine, string? stateDirectory) : IScheduledJob
+public sealed class CompactionSweepJob(MemoryEngine engine, string? stateDirectory, DeliveryService delivery) : IScheduledJob
 {
     public string Name => JobNames.CompactionSweep;
 
-    public string Description => "re-reads OpenClaw's transcripts for missed turns and compactions";
+    public string Description => "re-reads OpenClaw's transcripts for missed turns and compactions; sends pending context notices";
 
     public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
-        if (stateDirectory is null || !Directory.Exists(stateDirectory))
+        var swept = $"no OpenClaw state directory at {stateDirectory ?? "(none configured)"}";
+        if (stateDirectory is not null && Directory.Exists(stateDirectory))
         {
-            return $"no OpenClaw state directory at {stateDirectory ?? "(none configured)"}";
+            var summary = await engine.IngestAsync([stateDirectory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
+            foreach (var compaction in summary.NewCompactions)
+            {
+                await engine.Retention.PrepareAsync(compaction, cancellationToken).ConfigureAwait(false);
+            }
+
+            swept = string.Create(CultureInfo.InvariantCulture, $"{summary.Added} new memories, {summary.NewCompactions.Count} new compactions");
         }
 
-        var summary = await engine.IngestAsync([stateDirectory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
-        foreach (var compaction in summary.NewCompactions)
-        {
-            await engine.Retention.PrepareAsync(compaction, cancellationToken).ConfigureAwait(false);
-        }
-
-        return string.Create(CultureInfo.InvariantCulture, $"{summary.Added} new memories, {summary.NewCompactions.Count} new compactions");
+        // What was brought back after the latest compactions goes to the user every half hour.
+        var sent = await delivery.DeliverPendingAsync(cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"{swept}, {sent} items delivered");
     }
 }
 

@@ -245,5 +245,18 @@ internal static class Migrations
         CREATE UNIQUE INDEX ux_feedback_vote ON feedback(target_kind, target_id, who);
         CREATE INDEX ix_feedback_at ON feedback(at);
         """,
+        // 6: what was brought back after each compaction, told to the user so they can rate it.
+        """
+        CREATE TABLE context_notices (
+            id            INTEGER PRIMARY KEY,
+            compaction_id INTEGER NOT NULL UNIQUE,
+            agent         TEXT NOT NULL,
+            session       TEXT NOT NULL,
+            memory_ids    TEXT NOT NULL,
+            text          TEXT NOT NULL,
+            created_at    INTEGER NOT NULL,
+            delivered_at  INTEGER
+        ) STRICT;
+        """,
     ];
 }

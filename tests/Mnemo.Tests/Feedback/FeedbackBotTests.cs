@@ -129,6 +129,55 @@ public sealed class FeedbackBotTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task AfterACompaction_TheUserIsToldWhatCameBack_AndAThumbsDownOnItDemotesThoseMemories()
+    {
+        await using var bot = await FakeBotApi.StartAsync();
+        using var dir = new TempDirectory();
+        var state = dir.File("openclaw");
+        var t = new Transcript("s1", DateTimeOffset.UtcNow.AddHours(-2));
+        t.Message("u1", "user", "My support ticket is INC-48213 and the refund is $1,240.");
+        t.Message("a1", "assistant", "Noted.");
+        t.Message("u2", "user", "Please always answer in metric units.");
+        t.Message("a2", "assistant", "Understood.");
+        for (var i = 3; i <= 7; i++)
+        {
+            t.Message($"u{i}", "user", $"Gardening, part {i}: tomatoes like sun.");
+            t.Message($"a{i}", "assistant", "They do.");
+        }
+
+        t.Compaction("c1", firstKeptEntryId: "u7", summary: "The user talked about gardening.");
+        t.WriteTo(Path.Combine(state, "agents", "main", "sessions", "s1.jsonl"));
+        var overrides = Telegram(bot);
+        overrides["OpenClaw:StateDirectory"] = state;
+        overrides["Digests:Deliver:0"] = "context";
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder, overrides);
+        var engine = server.Services.GetRequiredService<MemoryEngine>();
+        await WaitForAsync(() => engine.Compactions.GetLatestAsync("main", "s1", CancellationToken.None).GetAwaiter().GetResult() is not null);
+
+        const string ask = """{"agentId":"main","sessionId":"s1","prompt":"What units should you use, and what about my ticket?"}""";
+        using var first = await server.Client.PostAsync(new Uri("/v1/context", UriKind.Relative), new StringContent(ask, Encoding.UTF8, "application/json"));
+        using var second = await server.Client.PostAsync(new Uri("/v1/context", UriKind.Relative), new StringContent(ask, Encoding.UTF8, "application/json"));
+        var brought = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("items").EnumerateArray()
+            .Where(i => i.GetProperty("origin").GetString() == "compaction").Select(i => i.GetProperty("memoryId").GetInt64()).Distinct().ToList();
+        Assert.NotEmpty(brought);
+        using var sweep = await server.Client.PostAsync(new Uri("/v1/jobs/compaction-sweep/run", UriKind.Relative), null);
+        Assert.True(sweep.IsSuccessStatusCode, await sweep.Content.ReadAsStringAsync());
+
+        // One notice for the compaction, however many turns followed it.
+        var notice = await bot.WaitForAsync("sendMessage", m => m.GetProperty("text").GetString()!.Contains("brought back", StringComparison.Ordinal));
+        Assert.Single(bot.Calls, c => c.Method == "sendMessage");
+        Assert.Contains("metric units", notice.GetProperty("text").GetString(), StringComparison.Ordinal);
+        var down = notice.GetProperty("reply_markup").GetProperty("inline_keyboard")[0][1].GetProperty("callback_data").GetString()!;
+        Assert.StartsWith("mn:c", down, StringComparison.Ordinal);
+
+        var tap = bot.PushCallback(down, Chat, bot.LastMessageId);
+        Assert.StartsWith("Noted 👎", await ToastAsync(bot, tap), StringComparison.Ordinal);
+        var ratings = await engine.Feedback.GetAsync(brought, CancellationToken.None);
+        Assert.All(brought, id => Assert.Equal(new MemoryRating(0, -1), ratings[id]));
+        Assert.All(brought, id => Assert.True(ratings[id].Boost < 0));
+    }
+
+    [Fact]
     public async Task Votes_ShapeTheNextDigests_ThumbsDownDropsALine_RatedDigestsMoveTheirSources_DigestsReportApproval()
     {
         using var rated = new TempDirectory();
