@@ -23,6 +23,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(TranscribeCommand.Create());
         root.Subcommands.Add(VoiceCommand.Create());
         root.Subcommands.Add(BackupCommand.Create());
+        root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(DigestsCommand.CreateDigests());
         root.Subcommands.Add(DigestsCommand.CreateSignals());
         root.Subcommands.Add(InitCommand.Create(root));

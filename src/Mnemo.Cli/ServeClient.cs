@@ -28,4 +28,22 @@ internal static class ServeClient
         http.DefaultRequestHeaders.Authorization = new("Bearer", settings.Server.Token);
         return http;
     }
+
+    /// <summary>
+    /// Whether a <c>mnemo serve</c> of this data directory answers: one at the configured address
+    /// that accepts this data directory's token (a serve of another data directory refuses it).
+    /// </summary>
+    public static async Task<bool> IsRunningAsync(MnemoSettings settings, CancellationToken cancellationToken)
+    {
+        using var http = Create(settings, TimeSpan.FromSeconds(10));
+        try
+        {
+            using var response = await http.GetAsync(new Uri("/v1/jobs", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 }

@@ -240,6 +240,13 @@ public sealed class MemoryEngine : IAsyncDisposable
         return recorded;
     }
 
+    /// <summary>Embeds a short text (health checks); returns the vector's dimensions.</summary>
+    public async Task<int> ProbeEmbedderAsync(CancellationToken cancellationToken)
+    {
+        var embeddings = await _embedder.GenerateAsync(["health check"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return embeddings[0].Vector.Length;
+    }
+
     /// <summary>The context for an agent's next turn; the first one after a compaction is noted for the user when they asked for such notices.</summary>
     public async Task<RetainedContext> BuildContextAsync(RetainedContextRequest request, CancellationToken cancellationToken = default)
     {

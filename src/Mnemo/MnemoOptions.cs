@@ -36,6 +36,8 @@ public sealed record MnemoOptions
 
     public Backups.BackupOptions Backup { get; init; } = new();
 
+    public Health.HealthOptions Health { get; init; } = new();
+
     /// <summary>Turns per transaction during ingest.</summary>
     public int IngestBatchSize { get; init; } = 256;
 

@@ -67,7 +67,7 @@ internal static class BackupCommand
         restore.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
-            if (await ServeIsRunningAsync(settings, cancellationToken).ConfigureAwait(false))
+            if (await ServeClient.IsRunningAsync(settings, cancellationToken).ConfigureAwait(false))
             {
                 Console.Error.WriteLine($"mnemo: mnemo serve is running on {ServeClient.LoopbackAddress(settings.Server.Urls)} with this data directory; stop it, then restore");
                 return ExitCodes.UserError;
@@ -137,20 +137,6 @@ internal static class BackupCommand
     private static BackupJson Json(BackupInfo backup, BackupReport? report) => new(
         backup.Path, backup.Manifest.Kind, backup.Manifest.CreatedAt, backup.Bytes, backup.Manifest.Counts.Memories, backup.Manifest.Counts.Sessions,
         backup.Manifest.Counts.Digests, backup.Manifest.Counts.Feedback, backup.VerifiedAt, report is null ? null : [.. report.Problems]);
-
-    private static async Task<bool> ServeIsRunningAsync(MnemoSettings settings, CancellationToken cancellationToken)
-    {
-        using var http = ServeClient.Create(settings, TimeSpan.FromSeconds(5));
-        try
-        {
-            using var response = await http.GetAsync(new Uri("/health", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
 }
 
 internal sealed record BackupJson(string Path, string Kind, DateTimeOffset CreatedAt, long Bytes, long Memories, long Sessions, long Digests, long Feedback, DateTimeOffset? VerifiedAt, List<string>? Problems);

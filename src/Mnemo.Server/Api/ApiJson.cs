@@ -8,7 +8,10 @@ namespace Mnemo.Server.Api;
 
 public sealed record ErrorJson(string Error, string Detail, string? Field = null);
 
-public sealed record HealthJson(string Status, long Memories, string Version);
+/// <param name="Status"><c>healthy</c>, <c>degraded</c> or <c>unhealthy</c>: the worst of the checks.</param>
+public sealed record HealthJson(string Status, string Version, List<HealthCheckJson> Checks);
+
+public sealed record HealthCheckJson(string Name, string Status, string Reason, double DurationMs);
 
 public sealed record TurnJson(
     string? Agent, string? Session, string? Id, string? ParentId, string? Role, string? Text,

@@ -10,6 +10,8 @@ using Mnemo.Search;
 using Mnemo.Server.Live;
 using Mnemo.Storage;
 
+using Mnemo.Server.Hosting;
+
 namespace Mnemo.Server.Api;
 
 /// <summary>The HTTP API (DESIGN.md, "Contracts"). Every route but <c>/health</c> needs the token.</summary>
@@ -23,12 +25,14 @@ public static class MnemoApi
     public const int MaxTurnChars = 256 * 1024;
     public const int MaxIdChars = 256;
 
-    private static readonly string Version = typeof(MnemoApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+    public static readonly string Version = typeof(MnemoApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
 
     public static IEndpointRouteBuilder MapMnemoApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/health", HealthAsync);
+        app.MapGet("/health/ready", HealthAsync);
+        app.MapGet("/health/live", () => TypedResults.Json(new HealthJson("healthy", Version, []), ApiJsonContext.Default.HealthJson));
         var v1 = app.MapGroup("/v1");
         v1.MapPost("/ingest", IngestAsync);
         v1.MapPost("/search", SearchAsync);
@@ -44,10 +48,14 @@ public static class MnemoApi
         return app;
     }
 
-    private static async Task<IResult> HealthAsync(MemoryEngine engine, CancellationToken cancellationToken)
+    /// <summary>The health report (also readiness): 200 when healthy or degraded, 503 when unhealthy.</summary>
+    private static async Task<IResult> HealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService health, CancellationToken cancellationToken)
     {
-        var stats = await engine.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Json(new HealthJson("ok", stats.Memories, Version), ApiJsonContext.Default.HealthJson);
+        var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(
+            MnemoHealth.ToJson(report, Version),
+            ApiJsonContext.Default.HealthJson,
+            statusCode: report.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> IngestAsync(HttpRequest http, MemoryEngine engine, TimeProvider time, CancellationToken cancellationToken)

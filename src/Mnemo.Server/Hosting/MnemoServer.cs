@@ -71,6 +71,7 @@ public static class MnemoServer
         }
 
         services.AddHostedService<FeedbackBotHost>();
+        services.AddMnemoHealthChecks(settings);
 
         services.AddHostedService<EmbedderWarmup>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })

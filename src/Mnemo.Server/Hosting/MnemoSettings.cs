@@ -51,6 +51,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Signals = Bind<SignalOptions>(configuration, "Signals"),
             Delivery = Bind<DeliveryOptions>(configuration, "Delivery"),
             Backup = Bind<Mnemo.Backups.BackupOptions>(configuration, "Backup"),
+            Health = Bind<Mnemo.Health.HealthOptions>(configuration, "Health"),
             Feedback = Bind<Mnemo.Feedback.FeedbackOptions>(configuration, "Feedback") with { Key = configuration["Auth:FeedbackKey"] ?? string.Empty },
         };
         var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice"));

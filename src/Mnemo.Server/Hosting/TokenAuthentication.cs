@@ -6,7 +6,8 @@ using Mnemo.Server.Api;
 namespace Mnemo.Server.Hosting;
 
 /// <summary>
-/// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health</c> and
+/// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health</c> (and its
+/// <c>/live</c> and <c>/ready</c>) and
 /// Telegram's webhook (which checks the secret Telegram was given instead), compared in
 /// constant time. Hand-written middleware: ASP.NET's authentication stack is built for JWTs and
 /// cookies (and writes data-protection keys to the home directory), not for one shared secret.
@@ -17,7 +18,7 @@ internal sealed class TokenAuthentication(RequestDelegate next, ServerOptions se
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase)
+        if (IsHealth(context.Request.Path)
             || context.Request.Path.Equals(Mnemo.Delivery.TelegramFeedbackBot.WebhookPath, StringComparison.Ordinal)
             || IsAuthorized(context.Request))
         {
@@ -30,6 +31,9 @@ internal sealed class TokenAuthentication(RequestDelegate next, ServerOptions se
             new ErrorJson("unauthorized", "send the token from config.json in the data directory as 'Authorization: Bearer <token>'"),
             ApiJsonContext.Default.ErrorJson);
     }
+
+    private static bool IsHealth(PathString path) =>
+        path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase, out var rest) && (!rest.HasValue || rest == "/live" || rest == "/ready");
 
     private bool IsAuthorized(HttpRequest request)
     {

@@ -175,6 +175,22 @@ public sealed class VoiceJobStore(SqliteMemoryStore store, TimeProvider time)
         return new VoiceQueueStats(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
+    /// <summary>For health: how many wait and since when, and how many finished and failed since <paramref name="since"/>.</summary>
+    public async Task<(long Queued, DateTimeOffset? OldestQueued, long Done, long Failed)> HealthAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COALESCE(SUM(status = 'queued'), 0), MIN(CASE WHEN status = 'queued' THEN created_at END),
+                   COALESCE(SUM(status = 'done' AND finished_at >= $since), 0), COALESCE(SUM(status = 'failed' AND finished_at >= $since), 0)
+            FROM voice_jobs
+            """;
+        command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(2), reader.GetInt64(3));
+    }
+
     /// <summary>Finished jobs whose audio is older than <paramref name="before"/> and still on disk.</summary>
     public async Task<IReadOnlyList<(long Id, string Path)>> AudioToDeleteAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {

@@ -149,6 +149,22 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
         }
     }
 
+    /// <summary>Asks Telegram who the bot is (health); null when it answers, else why not.</summary>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await bot.GetMe(timeout.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is ApiRequestException or RequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return Redact(ex is ApiRequestException api ? $"Telegram answered {api.ErrorCode}: {api.Message}" : ex is OperationCanceledException ? "no answer within 10 s" : ex.Message, options.BotToken);
+        }
+    }
+
     /// <summary>One update from Telegram, polled or posted to the webhook.</summary>
     public async Task HandleAsync(Update update, CancellationToken cancellationToken)
     {

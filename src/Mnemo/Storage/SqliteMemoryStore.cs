@@ -678,6 +678,14 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return counts;
     }
 
+    /// <summary>SQLite's <c>PRAGMA quick_check</c>: null when the database is sound, else what it found.</summary>
+    public async Task<string?> QuickCheckAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var result = Convert.ToString(await ScalarAsync(connection, "PRAGMA quick_check", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        return result == "ok" ? null : result;
+    }
+
     public async Task<(long Watermark, long Count)> GetWatermarkAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,7 @@ public sealed class AutomationApiTests(EmbedderFixture embedder)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Json("{}") };
                 using var response = await server.Anonymous.SendAsync(request);
-                var expected = path == "/health" ? HttpStatusCode.OK : HttpStatusCode.Unauthorized;
+                var expected = path.StartsWith("/health", StringComparison.Ordinal) ? HttpStatusCode.OK : HttpStatusCode.Unauthorized;
                 Assert.True(expected == response.StatusCode, $"{method} {path}: {response.StatusCode}");
             }
         }

@@ -1,0 +1,195 @@
+using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Mnemo.Backups;
+using Mnemo.Delivery;
+using Mnemo.Scheduling;
+
+namespace Mnemo.Health;
+
+/// <summary>Thresholds of the health checks (config section <c>Health</c>).</summary>
+public sealed record HealthOptions
+{
+    /// <summary>Below this much free space on the data directory's disk, Mnemo is degraded; below a tenth of it, unhealthy.</summary>
+    public long MinFreeDiskMegabytes { get; set; } = 1024;
+
+    /// <summary>The latest backup must be younger than this (when the backup job is on).</summary>
+    public int BackupMaxAgeHours { get; set; } = 26;
+
+    /// <summary>A job is overdue when it was due this long ago and has not run.</summary>
+    public int JobGraceMinutes { get; set; } = 15;
+
+    /// <summary>How often the store's full <c>PRAGMA quick_check</c> runs; between, only a query.</summary>
+    public int QuickCheckEveryMinutes { get; set; } = 10;
+}
+
+/// <summary>The store opens and passes SQLite's quick check (run at most every few minutes: it reads every page).</summary>
+public sealed class StoreHealthCheck(MemoryEngine engine, HealthOptions options, TimeProvider time) : IHealthCheck
+{
+    private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
+    private string? _lastProblem;
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var stats = await engine.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+            if (time.GetUtcNow() - _checkedAt > TimeSpan.FromMinutes(options.QuickCheckEveryMinutes))
+            {
+                _lastProblem = await engine.Store.QuickCheckAsync(cancellationToken).ConfigureAwait(false);
+                _checkedAt = time.GetUtcNow();
+            }
+
+            return _lastProblem is null
+                ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories; quick check passed"))
+                : HealthCheckResult.Unhealthy($"SQLite's quick check failed: {_lastProblem}");
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            return HealthCheckResult.Unhealthy($"the store cannot be read: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>The vector index holds what the store holds, up to the same change.</summary>
+public sealed class IndexHealthCheck(MemoryEngine engine) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var (watermark, count) = await engine.Store.GetWatermarkAsync(cancellationToken).ConfigureAwait(false);
+        var index = engine.Index;
+        if (index.Index.Count == count && index.Watermark >= watermark)
+        {
+            return HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{count} vectors, current{(index.RebuildReason is { } reason ? $" (rebuilt at start: {reason})" : string.Empty)}"));
+        }
+
+        return HealthCheckResult.Degraded(string.Create(CultureInfo.InvariantCulture, $"the index holds {index.Index.Count} vectors up to change {index.Watermark}; the store has {count} memories up to change {watermark}"));
+    }
+}
+
+/// <summary>The embedding model loads and embeds.</summary>
+public sealed class EmbedderHealthCheck(MemoryEngine engine) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var dimensions = await engine.ProbeEmbedderAsync(cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{engine.ModelId}, {dimensions} dimensions"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"the embedding model {engine.ModelId} failed: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>Every scheduled job ran when it was due, and its last run did not fail.</summary>
+public sealed class JobsHealthCheck(JobScheduler scheduler, HealthOptions options, TimeProvider time) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var problems = new List<string>();
+        foreach (var job in (await scheduler.ListAsync(cancellationToken).ConfigureAwait(false)).Where(j => j.Enabled))
+        {
+            var state = job.State;
+            if (state.Failures > 0)
+            {
+                problems.Add($"{job.Name} failed {state.Failures} time(s) in a row: {state.LastDetail}");
+            }
+            else if (state.NextRun is { } due && due < now - TimeSpan.FromMinutes(options.JobGraceMinutes) && !(state.LastStarted >= due))
+            {
+                problems.Add($"{job.Name} was due at {TimeZoneInfo.ConvertTime(due, scheduler.TimeZone):yyyy-MM-dd HH:mm} and has not run (is mnemo serve running?)");
+            }
+        }
+
+        return problems.Count == 0 ? HealthCheckResult.Healthy("every job ran when due") : HealthCheckResult.Degraded(string.Join("; ", problems));
+    }
+}
+
+/// <summary>The latest backup is fresh and passed verification (when the backup job is on).</summary>
+public sealed class BackupHealthCheck(BackupService backups, ScheduleOptions schedule, HealthOptions options, TimeProvider time) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var all = await backups.ListAsync(cancellationToken).ConfigureAwait(false);
+        var latest = all.Count > 0 ? all[0] : null;
+        var scheduled = !schedule.Jobs.TryGetValue(JobNames.Backup, out var job) || job.Enabled != false;
+        if (latest is null)
+        {
+            return scheduled ? HealthCheckResult.Degraded($"no backup in {backups.Directory} yet") : HealthCheckResult.Healthy("the backup job is off; no backups");
+        }
+
+        var age = time.GetUtcNow() - latest.Manifest.CreatedAt;
+        var name = Path.GetFileName(latest.Path);
+        if (scheduled && age > TimeSpan.FromHours(options.BackupMaxAgeHours))
+        {
+            return HealthCheckResult.Degraded(string.Create(CultureInfo.InvariantCulture, $"the latest backup, {name}, is {age.TotalHours:F0} hours old"));
+        }
+
+        return latest.VerifiedAt is null
+            ? HealthCheckResult.Degraded($"the latest backup, {name}, has not been verified (mnemo backup verify)")
+            : HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{name}, {age.TotalHours:F1} hours old, verified"));
+    }
+}
+
+/// <summary>Enough free space on the data directory's disk.</summary>
+public sealed class DiskHealthCheck(string dataDirectory, HealthOptions options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var free = new DriveInfo(Path.GetFullPath(dataDirectory)).AvailableFreeSpace / 1048576;
+        var text = string.Create(CultureInfo.InvariantCulture, $"{free} MB free where {dataDirectory} is (threshold {options.MinFreeDiskMegabytes} MB)");
+        return Task.FromResult(free < options.MinFreeDiskMegabytes / 10 ? HealthCheckResult.Unhealthy(text)
+            : free < options.MinFreeDiskMegabytes ? HealthCheckResult.Degraded(text)
+            : HealthCheckResult.Healthy(text));
+    }
+}
+
+/// <summary>
+/// OpenClaw's state directory can be read (when Mnemo follows OpenClaw). A directory the user named
+/// that is missing is degraded; the default one missing only means OpenClaw is not installed here.
+/// </summary>
+public sealed class OpenClawHealthCheck(string? stateDirectory, bool named) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (stateDirectory is null)
+        {
+            return Task.FromResult(HealthCheckResult.Healthy("not following OpenClaw"));
+        }
+
+        try
+        {
+            if (!Directory.Exists(stateDirectory))
+            {
+                return Task.FromResult(named
+                    ? HealthCheckResult.Degraded($"OpenClaw's state directory {stateDirectory} does not exist")
+                    : HealthCheckResult.Healthy($"no OpenClaw at {stateDirectory}; nothing to follow"));
+            }
+
+            var agents = Path.Combine(stateDirectory, "agents");
+            var count = Directory.Exists(agents) ? Directory.EnumerateDirectories(agents).Count() : 0;
+            return Task.FromResult(HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stateDirectory} readable, {count} agents")));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Task.FromResult(HealthCheckResult.Degraded($"OpenClaw's state directory {stateDirectory} cannot be read: {ex.Message}"));
+        }
+    }
+}
+
+/// <summary>Mnemo's Telegram bot answers (when one is configured).</summary>
+public sealed class FeedbackBotHealthCheck(TelegramFeedbackBot? bot) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (bot is null)
+        {
+            return HealthCheckResult.Healthy("no Telegram bot configured");
+        }
+
+        var problem = await bot.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        return problem is null ? HealthCheckResult.Healthy("Telegram answers the bot") : HealthCheckResult.Degraded($"the Telegram bot cannot reach Telegram: {problem}");
+    }
+}
