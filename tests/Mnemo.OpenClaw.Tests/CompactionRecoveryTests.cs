@@ -133,6 +133,9 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Assert.Contains("fake reply", alone, StringComparison.Ordinal);
             Assert.DoesNotContain("<mnemo_memory>", FakeModelServer.AllText(model.TurnRequests.Skip(before).Last()), StringComparison.Ordinal);
             Step("turn with Mnemo stopped", clock);
+
+            // The whole run's logs: no token, no hook token, no memory text.
+            Assert.Null(Harness.SecretInLogs(data, Harness.Token(data), HookToken, Ticket, "metric units", "Lisbon office"));
         }
         finally
         {

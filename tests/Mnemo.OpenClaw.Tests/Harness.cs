@@ -104,4 +104,28 @@ internal static class Harness
         Directory.CreateDirectory(Path.Combine(home, ".openclaw"));
         File.WriteAllText(Path.Combine(home, ".openclaw", "openclaw.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    /// <summary>
+    /// Mnemo's log files of the run must not hold any secret or memory text: returns the first one
+    /// found (and the file), or null. Information level is what a user runs with.
+    /// </summary>
+    internal static string? SecretInLogs(string dataDirectory, params string[] secrets)
+    {
+        var logs = Path.Combine(dataDirectory, "logs");
+        if (!Directory.Exists(logs))
+        {
+            return "no log files were written";
+        }
+
+        foreach (var file in Directory.GetFiles(logs))
+        {
+            var text = File.ReadAllText(file);
+            if (secrets.FirstOrDefault(s => text.Contains(s, StringComparison.Ordinal)) is { } found)
+            {
+                return $"{Path.GetFileName(file)} holds '{found}'";
+            }
+        }
+
+        return null;
+    }
 }

@@ -101,6 +101,10 @@ public sealed class TelegramFeedbackTests(ITestOutputHelper output)
             Assert.Equal("✅ 👍 Useful", edit.GetProperty("reply_markup").GetProperty("inline_keyboard")[0][0].GetProperty("text").GetString());
             await bot.WaitForAsync("answerCallbackQuery", seconds: 30);
             Step("tap forwarded by the plugin, counted by Mnemo, buttons redrawn", clock);
+
+            await OpenClawInstall.StopAsync(mnemo);
+            var key = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(data, "config.json")))!["Auth"]!["FeedbackKey"]!.GetValue<string>();
+            Assert.Null(Harness.SecretInLogs(data, Harness.Token(data), bot.Token, key, up, "pharmacy close"));
         }
         finally
         {

@@ -6,6 +6,10 @@ using Microsoft.Extensions.Logging;
 using Mnemo.Server.Api;
 using Mnemo.Server.Live;
 using Mnemo.Server.Mcp;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Serilog;
 
 namespace Mnemo.Server.Hosting;
 
@@ -24,7 +28,7 @@ public static class MnemoServer
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = settings.Server.MaxRequestBytes;
         });
-        ConfigureLogging(builder.Logging, minimumLevel);
+        ConfigureLogging(builder.Logging, minimumLevel, settings);
 
         var services = builder.Services;
         services.AddSingleton(settings.Server);
@@ -72,6 +76,7 @@ public static class MnemoServer
 
         services.AddHostedService<FeedbackBotHost>();
         services.AddMnemoHealthChecks(settings);
+        AddTelemetry(services, settings);
 
         services.AddHostedService<EmbedderWarmup>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
@@ -83,6 +88,7 @@ public static class MnemoServer
         app.UseMiddleware<TokenAuthentication>();
         app.MapMnemoApi();
         app.MapTelegramWebhook();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapMcp("/mcp");
 
         // Open the store before the first request, so that a broken data directory fails the start.
@@ -91,12 +97,48 @@ public static class MnemoServer
         return app;
     }
 
+    /// <summary>
+    /// OpenTelemetry: Mnemo's own meter and activity source (ingest, search, context, jobs, model
+    /// tokens, voice), ASP.NET Core and outgoing HTTP, the runtime; Prometheus text at <c>/metrics</c>
+    /// and OTLP when <c>Telemetry:OtlpEndpoint</c> is set.
+    /// </summary>
+    private static void AddTelemetry(IServiceCollection services, MnemoSettings settings)
+    {
+        services.AddSingleton<QueueGauges>();
+        services.AddHostedService(provider => provider.GetRequiredService<QueueGauges>());
+        var otlp = settings.Telemetry.OtlpEndpoint is { Length: > 0 } endpoint ? new Uri(endpoint) : null;
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("mnemo", serviceVersion: MnemoApi.Version))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(Telemetry.Name, QueueGauges.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp is not null)
+                {
+                    metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(Telemetry.Name)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))
+                    .AddHttpClientInstrumentation();
+                if (otlp is not null)
+                {
+                    tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+            });
+    }
+
     /// <summary>The MCP host over stdin/stdout; every log goes to stderr.</summary>
     public static IHost BuildStdio(MnemoSettings settings, LogLevel minimumLevel = LogLevel.Warning, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = settings.Memory.DataDirectory });
-        ConfigureLogging(builder.Logging, minimumLevel);
+        ConfigureLogging(builder.Logging, minimumLevel, settings, toFiles: false);
         configureServices?.Invoke(builder.Services);
         builder.Services.AddMnemo(settings.Memory).WithSqlite();
         builder.Services.AddSingleton(provider => Automation.Create(
@@ -112,18 +154,57 @@ public static class MnemoServer
         return builder.Build();
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel minimumLevel)
+    /// <summary>
+    /// Console (stderr) and rolling files in the data directory through Serilog's file sink; the
+    /// level and the format (plain lines or JSON lines) from <c>Log</c>. Nothing here logs secrets or
+    /// memory text above Debug: the messages carry ids and counts, never the text.
+    /// </summary>
+    /// <param name="toFiles">False for <c>mnemo mcp</c>: OpenClaw may run several at once, and they log to stderr, which it keeps.</param>
+    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel minimumLevel, MnemoSettings settings, bool toFiles = true)
     {
+        var options = settings.Log;
+        var level = options.ResolveLevel(minimumLevel);
         logging.ClearProviders();
-        logging.SetMinimumLevel(minimumLevel);
-        logging.AddFilter("Microsoft.AspNetCore", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
-        logging.AddFilter("Microsoft.Hosting", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
-        logging.AddFilter("ModelContextProtocol", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
-        logging.AddSimpleConsole(options =>
+        logging.SetMinimumLevel(level);
+        var framework = level > LogLevel.Warning ? level : LogLevel.Warning;
+        logging.AddFilter("Microsoft.AspNetCore", framework);
+        logging.AddFilter("Microsoft.Hosting", framework);
+        logging.AddFilter("ModelContextProtocol", framework);
+        logging.AddFilter("System.Net.Http.HttpClient", framework);
+        if (options.Format == "json")
         {
-            options.SingleLine = true;
-            options.TimestampFormat = "HH:mm:ss ";
+            logging.AddJsonConsole(json => json.TimestampFormat = "O");
+        }
+        else
+        {
+            logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+
+        logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (!options.File || !toFiles)
+        {
+            return;
+        }
+
+        var directory = options.ResolveDirectory(settings.Memory.DataDirectory);
+        DataDirectory.Ensure(directory);
+        var file = new Serilog.LoggerConfiguration().MinimumLevel.Is(level switch
+        {
+            LogLevel.Trace => Serilog.Events.LogEventLevel.Verbose,
+            LogLevel.Debug => Serilog.Events.LogEventLevel.Debug,
+            LogLevel.Information => Serilog.Events.LogEventLevel.Information,
+            LogLevel.Warning => Serilog.Events.LogEventLevel.Warning,
+            LogLevel.Error => Serilog.Events.LogEventLevel.Error,
+            _ => Serilog.Events.LogEventLevel.Fatal,
         });
-        logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        var path = Path.Combine(directory, "mnemo.log");
+        file = options.Format == "json"
+            ? file.WriteTo.File(new Serilog.Formatting.Compact.RenderedCompactJsonFormatter(), path, fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1))
+            : file.WriteTo.File(path, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}", fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1));
+        Serilog.SerilogLoggingBuilderExtensions.AddSerilog(logging, file.CreateLogger(), dispose: true);
     }
 }

@@ -15,6 +15,11 @@ namespace Mnemo.Server.Hosting;
 /// </summary>
 public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, OpenClawOptions OpenClaw, Mnemo.Voice.VoiceOptions Voice)
 {
+    /// <summary>Logging of serve and mcp (config section <c>Log</c>).</summary>
+    public LogOptions Log { get; init; } = new();
+
+    public TelemetryOptions Telemetry { get; init; } = new();
+
     /// <summary>Reads the settings; creates the config file with a fresh token when it has none.</summary>
     /// <param name="overrides">Command-line values, keyed like the config (<c>Server:Urls</c>).</param>
     public static MnemoSettings Load(string dataDirectory, IReadOnlyDictionary<string, string?>? overrides = null)
@@ -54,7 +59,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Health = Bind<Mnemo.Health.HealthOptions>(configuration, "Health"),
             Feedback = Bind<Mnemo.Feedback.FeedbackOptions>(configuration, "Feedback") with { Key = configuration["Auth:FeedbackKey"] ?? string.Empty },
         };
-        var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice"));
+        var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice")) { Log = Bind<LogOptions>(configuration, "Log"), Telemetry = Bind<TelemetryOptions>(configuration, "Telemetry") };
         settings.Validate(configPath);
         return settings;
     }
@@ -113,6 +118,8 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
 
         Memory.Delivery.Telegram.Validate();
         Memory.Backup.Validate();
+        Log.Validate();
+        Telemetry.Validate();
 
         if (Memory.Retention.TokenBudget is < 0 or > 100_000)
         {

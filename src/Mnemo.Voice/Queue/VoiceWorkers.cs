@@ -134,7 +134,13 @@ public sealed partial class VoiceWorkers : IDisposable
         {
             var audio = await Task.Run(() => AudioDecoder.Decode(job.Path, _options.MaxDuration), timeout.Token).ConfigureAwait(false);
             var transcriber = Transcriber();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var transcript = await transcriber.TranscribeAsync(audio, timeout.Token).ConfigureAwait(false);
+            if (transcript.Duration > TimeSpan.Zero)
+            {
+                Telemetry.VoiceRealTimeFactor.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started) / transcript.Duration, new KeyValuePair<string, object?>("engine", transcript.Engine));
+            }
+
             var memoryId = transcript.Text.Length == 0 ? (long?)null : await StoreAsync(job, transcript, cancellationToken).ConfigureAwait(false);
             await _jobs.CompleteAsync(job.Id, memoryId, transcript.Duration, transcript.Language, transcript.Engine, transcript.Model, CancellationToken.None).ConfigureAwait(false);
             Log.Done(_logger, job.Id, (long)transcript.Duration.TotalMilliseconds, transcript.Engine);

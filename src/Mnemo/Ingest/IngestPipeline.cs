@@ -102,8 +102,29 @@ internal sealed partial class IngestPipeline(
         };
     }
 
+    /// <summary>Counts what was stored, and how far behind the live turns it is (turns older than an hour are a backfill, not lag).</summary>
+    private static void Measure(List<NewMemory> stored, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        Telemetry.IngestedTurns.Add(count, new KeyValuePair<string, object?>("source", stored[0].Source.Split(':')[0]));
+        var now = DateTimeOffset.UtcNow;
+        foreach (var memory in stored)
+        {
+            if (memory.Chunk == 0 && memory.Timestamp is { } at && now - at is { } lag && lag >= TimeSpan.Zero && lag < TimeSpan.FromHours(1))
+            {
+                Telemetry.IngestLag.Record(lag.TotalSeconds);
+            }
+        }
+    }
+
     private async Task<BatchCounts> FlushAsync(List<Turn> turns, SourceCursor? cursor, Dictionary<(string, string), string?> previous, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.Source.StartActivity("mnemo.ingest.batch");
+        activity?.SetTag("mnemo.turns", turns.Count);
         var drafts = new List<(NewMemory Memory, string EmbeddingText)>();
         foreach (var turn in turns)
         {
@@ -160,6 +181,7 @@ internal sealed partial class IngestPipeline(
             .Select(r => (r.Id, vectors[Convert.ToHexString(r.EmbeddingHash)]))
             .ToList();
         index.Apply(upserts, result.Watermark);
+        Measure(changed.Select(d => d.Memory).ToList(), result.Added.Count + result.Updated.Count);
         return new BatchCounts(result.Added.Count, result.Updated.Count, unchangedBefore + result.Unchanged, missing.Count);
     }
 

@@ -90,6 +90,8 @@ public sealed partial class LanguageModel : IDisposable
             var input = response.Usage?.InputTokenCount;
             var output = response.Usage?.OutputTokenCount;
             await _calls.RecordAsync(new LlmCall(at, purpose, _options.Provider, response.ModelId ?? _options.Model, input, output, Cost(input, output), latency, true, null), CancellationToken.None).ConfigureAwait(false);
+            Telemetry.ModelTokens.Add(input ?? 0, new("provider", _options.Provider), new("direction", "input"));
+            Telemetry.ModelTokens.Add(output ?? 0, new("provider", _options.Provider), new("direction", "output"));
             Log.Called(_logger, purpose, _options.Provider, input, output, (long)latency.TotalMilliseconds);
             return new ModelReply(response.Text, input, output, latency, response.ModelId ?? _options.Model);
         }

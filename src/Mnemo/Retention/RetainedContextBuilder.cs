@@ -97,6 +97,7 @@ public sealed partial class RetainedContextBuilder
 
         var result = Render(chosen, budget, compaction?.Id);
         LogBuilt(_logger, request.Agent, result.Items.Count, result.Tokens, clock.Elapsed.TotalMilliseconds);
+        Telemetry.ContextDuration.Record(clock.Elapsed.TotalMilliseconds);
         return result;
     }
 

@@ -295,6 +295,9 @@ public sealed partial class JobScheduler : IDisposable
     private async Task<JobRun> ExecuteAsync(IScheduledJob job, DateTimeOffset? occurrence, JobTrigger trigger, int attempt, CancellationToken cancellationToken)
     {
         var started = _time.GetUtcNow();
+        using var activity = Telemetry.Source.StartActivity("mnemo.job");
+        activity?.SetTag("mnemo.job", job.Name);
+        activity?.SetTag("mnemo.trigger", trigger.ToString());
         Log.Starting(_logger, job.Name, trigger, attempt);
         string detail;
         bool succeeded;
@@ -318,6 +321,9 @@ public sealed partial class JobScheduler : IDisposable
         }
 
         var finished = _time.GetUtcNow();
+        Telemetry.JobRuns.Add(1, new("job", job.Name), new("outcome", succeeded ? "succeeded" : "failed"));
+        Telemetry.JobDuration.Record((finished - started).TotalSeconds, new KeyValuePair<string, object?>("job", job.Name));
+        activity?.SetStatus(succeeded ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error);
         if (succeeded)
         {
             Log.Succeeded(_logger, job.Name, (long)(finished - started).TotalMilliseconds, detail);

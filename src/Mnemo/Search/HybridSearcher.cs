@@ -24,10 +24,16 @@ public sealed class HybridSearcher(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.K);
+        using var activity = Telemetry.Source.StartActivity("mnemo.search");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var embedding = await embedder.GenerateAsync([request.Query], cancellationToken: cancellationToken).ConfigureAwait(false);
         var query = embedding[0].Vector.ToArray();
         VectorMath.NormalizeInPlace(query);
-        return await SearchAsync(request, query, cancellationToken).ConfigureAwait(false);
+        var hits = await SearchAsync(request, query, cancellationToken).ConfigureAwait(false);
+        Telemetry.SearchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        activity?.SetTag("mnemo.k", request.K);
+        activity?.SetTag("mnemo.hits", hits.Count);
+        return hits;
     }
 
     /// <summary>Search with a query vector already computed (benchmarks time this part alone).</summary>

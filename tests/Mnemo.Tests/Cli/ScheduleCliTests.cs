@@ -21,11 +21,12 @@ public sealed class ScheduleCliTests
         Assert.Equal("0 22 * * 0", jobs["weekly-synthesis"].GetProperty("cron").GetString());
         Assert.True(jobs["daily-sync"].GetProperty("nextRun").GetDateTimeOffset() > DateTimeOffset.UtcNow);
         Assert.True(jobs["voice-sweep"].GetProperty("available").GetBoolean());
-        Assert.False(jobs["backup"].GetProperty("available").GetBoolean());
+        Assert.True(jobs["backup"].GetProperty("available").GetBoolean());
         Assert.Equal(0, crontabCode);
         var lines = crontab.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains(lines, l => l.StartsWith("0 21 * * * ", StringComparison.Ordinal) && l.EndsWith($"--data-dir {dir.Path} run daily-sync", StringComparison.Ordinal));
-        Assert.Equal(7, lines.Count(l => !l.StartsWith('#') && l.Contains(" run ", StringComparison.Ordinal)));
+        Assert.Equal(8, lines.Count(l => !l.StartsWith('#') && l.Contains(" run ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("0 2 * * * ", StringComparison.Ordinal) && l.EndsWith(" run backup", StringComparison.Ordinal));
     }
 
     [Fact]
