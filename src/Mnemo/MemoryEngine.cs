@@ -188,6 +188,44 @@ public sealed class MemoryEngine : IAsyncDisposable
     public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default) =>
         Searcher.SearchAsync(request, cancellationToken);
 
+    /// <summary>
+    /// The memories a forget would remove: those with the given ids, or those matching every filter
+    /// given (agent, session, time range), or the best matches of a search query within the filters
+    /// that contain one of its words.
+    /// At most <see cref="ForgetSelection.Limit"/>; nothing when no criterion is given.
+    /// </summary>
+    /// <exception cref="ArgumentException">No criterion, or a bad one.</exception>
+    public async Task<IReadOnlyList<Memory>> SelectForForgetAsync(ForgetSelection selection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        if (selection.Limit is < 1 or > ForgetSelection.MaxLimit)
+        {
+            throw new ArgumentException($"limit must be between 1 and {ForgetSelection.MaxLimit}");
+        }
+
+        if (selection.Ids is { Count: > 0 } ids)
+        {
+            return await Store.GetMemoriesAsync([.. ids.Distinct().Take(selection.Limit)], cancellationToken).ConfigureAwait(false);
+        }
+
+        var filter = new MemoryFilter(selection.Agent, selection.Session, Since: selection.Since, Until: selection.Until);
+        if (!string.IsNullOrWhiteSpace(selection.Query))
+        {
+            // Search always returns its nearest neighbours, related or not: only hits that share a
+            // word with the query are offered for deletion.
+            var words = QueryText.Terms(selection.Query).ToHashSet(StringComparer.Ordinal);
+            var hits = await SearchAsync(new SearchRequest(selection.Query, selection.Limit, filter), cancellationToken).ConfigureAwait(false);
+            return [.. hits.Select(h => h.Memory).Where(m => QueryText.Terms(m.Text).Any(words.Contains))];
+        }
+
+        if (selection.Agent is null && selection.Session is null && selection.Since is null && selection.Until is null)
+        {
+            throw new ArgumentException("say what to forget: ids, an agent, a session, a time range or a search query");
+        }
+
+        return await Store.FindAsync(filter, selection.Limit, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes memories for good (text, FTS entry, vector) and records who did it.</summary>
     public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken = default)
     {
@@ -196,6 +234,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         {
             var (forgotten, watermark) = await Store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
             Index.ApplyRemovals(forgotten, watermark);
+            Retention.Invalidate();
             await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
             return forgotten;
         }

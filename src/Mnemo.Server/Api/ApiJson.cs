@@ -48,6 +48,13 @@ public sealed record RememberRequestJson(string? Agent, string? Text);
 
 public sealed record ForgetResponseJson(List<long> Forgotten);
 
+/// <summary>What to forget: ids, or filters (all must hold), or a search query within them; a dry run only lists.</summary>
+public sealed record ForgetRequestJson(List<long>? Ids, string? Agent, string? Session, DateTimeOffset? Since, DateTimeOffset? Until, string? Query, int? Limit, bool? DryRun);
+
+public sealed record ForgetPreviewJson(long Id, string Agent, string Session, string Role, DateTimeOffset? Timestamp, string Preview);
+
+public sealed record ForgetSelectionJson(bool DryRun, int Matched, List<ForgetPreviewJson> Memories, List<long> Forgotten);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(ErrorJson))]
 [JsonSerializable(typeof(HealthJson))]
@@ -62,6 +69,8 @@ public sealed record ForgetResponseJson(List<long> Forgotten);
 [JsonSerializable(typeof(RememberRequestJson))]
 [JsonSerializable(typeof(MemoryJson))]
 [JsonSerializable(typeof(ForgetResponseJson))]
+[JsonSerializable(typeof(ForgetRequestJson))]
+[JsonSerializable(typeof(ForgetSelectionJson))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 

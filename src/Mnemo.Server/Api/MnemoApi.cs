@@ -42,6 +42,7 @@ public static class MnemoApi
         v1.MapPost("/remember", RememberAsync);
         v1.MapGet("/memories/{id:long}", GetMemoryAsync);
         v1.MapDelete("/memories/{id:long}", ForgetAsync);
+        v1.MapPost("/forget", ForgetSelectedAsync);
         v1.MapAutomationApi();
         v1.MapVoiceApi();
         v1.MapFeedbackApi();
@@ -235,6 +236,36 @@ public static class MnemoApi
         return found.Count == 0
             ? RequestBody.Error(StatusCodes.Status404NotFound, "not_found", $"no memory {id}", "id")
             : TypedResults.Json(found[0].ToJson(), ApiJsonContext.Default.MemoryJson);
+    }
+
+    /// <summary>
+    /// <c>POST /v1/forget</c>: by ids, agent, session, time range or search query; a dry run lists
+    /// what would go. Removes rows, full-text entries, vectors and unused cached embeddings; the
+    /// audit log keeps who and when, without the text.
+    /// </summary>
+    private static async Task<IResult> ForgetSelectedAsync(HttpRequest http, MemoryEngine engine, CancellationToken cancellationToken)
+    {
+        var (body, error) = await RequestBody.ReadAsync(http, ApiJsonContext.Default.ForgetRequestJson, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        IReadOnlyList<Memory> selected;
+        try
+        {
+            selected = await engine.SelectForForgetAsync(new ForgetSelection(body!.Ids, body.Agent, body.Session, body.Since, body.Until, body.Query, body.Limit ?? 100), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            return RequestBody.Invalid(ex.Message);
+        }
+
+        var dryRun = body.DryRun == true;
+        var forgotten = dryRun || selected.Count == 0 ? [] : await engine.ForgetAsync([.. selected.Select(m => m.Id)], "api", cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(
+            new ForgetSelectionJson(dryRun, selected.Count, [.. selected.Select(m => new ForgetPreviewJson(m.Id, m.Agent, m.Session, m.Role, m.Timestamp, Mnemo.Retention.RecallText.Clip(m.Text, 120)))], [.. forgotten]),
+            ApiJsonContext.Default.ForgetSelectionJson);
     }
 
     private static async Task<IResult> ForgetAsync(long id, MemoryEngine engine, CancellationToken cancellationToken)

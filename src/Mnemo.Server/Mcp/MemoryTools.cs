@@ -112,19 +112,46 @@ public sealed class MemoryTools(MemoryEngine engine)
     }
 
     [McpServerTool(Name = "forget", Destructive = true, Idempotent = true, OpenWorld = false)]
-    [Description("Delete memories for good by id (text, index entries and vectors). Use when the user asks to forget something.")]
+    [Description("Delete memories for good (text, index entries, vectors) when the user asks to forget something: by ids, or by agent, session, time range or a search query. Run it with dryRun first to show the user what would go.")]
     public async Task<string> ForgetAsync(
-        [Description("Memory ids, at most 25.")] long[] ids,
+        [Description("Memory ids, at most 25.")] long[]? ids = null,
+        [Description("Everything of this agent (with the other filters).")] string? agent = null,
+        [Description("Everything of this session.")] string? session = null,
+        [Description("From this time (ISO 8601).")] DateTimeOffset? since = null,
+        [Description("Before this time (ISO 8601).")] DateTimeOffset? until = null,
+        [Description("The best matches of this search, within the filters.")] string? query = null,
+        [Description("Only list what would be forgotten.")] bool dryRun = false,
         CancellationToken cancellationToken = default)
     {
-        if (ids is null || ids.Length == 0 || ids.Length > MaxResults)
+        if (ids is { Length: > MaxResults })
         {
-            throw new McpException($"ids must hold 1 to {MaxResults} memory ids");
+            throw new McpException($"ids must hold at most {MaxResults} memory ids");
         }
 
-        var forgotten = await engine.ForgetAsync(ids.Distinct().ToList(), "mcp", cancellationToken).ConfigureAwait(false);
-        var missing = ids.Distinct().Except(forgotten).ToList();
-        var text = forgotten.Count == 0 ? "Nothing forgotten" : $"Forgot memories {string.Join(", ", forgotten)}";
+        IReadOnlyList<Memory> selected;
+        try
+        {
+            selected = await engine.SelectForForgetAsync(new ForgetSelection(ids is { Length: > 0 } ? ids : null, agent, session, since, until, query, MaxResults), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new McpException(ex.Message);
+        }
+
+        if (selected.Count == 0)
+        {
+            return "Nothing matches; nothing forgotten.";
+        }
+
+        var listing = string.Join("\n", selected.Select(m => $"[m{m.Id}] {m.Agent}/{m.Session} {m.Role}: {Retention.RecallText.Clip(m.Text, 100)}"));
+        if (dryRun)
+        {
+            return $"{selected.Count} memories would be forgotten:\n{listing}";
+        }
+
+        var forgotten = await engine.ForgetAsync([.. selected.Select(m => m.Id)], "mcp", cancellationToken).ConfigureAwait(false);
+        var missing = (ids ?? []).Distinct().Except(forgotten).ToList();
+        var text = $"Forgot memories {string.Join(", ", forgotten)}";
         return missing.Count == 0 ? text + "." : $"{text}; not found: {string.Join(", ", missing)}.";
     }
 

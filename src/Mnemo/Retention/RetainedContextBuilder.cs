@@ -101,6 +101,9 @@ public sealed partial class RetainedContextBuilder
         return result;
     }
 
+    /// <summary>Drops what was cached of compactions' dropped turns (after a forget, it may hold forgotten text).</summary>
+    public void Invalidate() => _dropped.Clear();
+
     private async Task<float[]?> EmbedAsync(string prompt, CancellationToken cancellationToken)
     {
         var embedding = await _embedder.GenerateAsync([ClipPrompt(prompt)], cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -457,6 +457,40 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return result;
     }
 
+    /// <summary>The memories matching every part of the filter (agent, session, role, source, time range), oldest first.</summary>
+    public async Task<IReadOnlyList<Memory>> FindAsync(MemoryFilter filter, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var result = new List<Memory>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        void Add(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                where.Add(clause);
+                command.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        Add("agent = $agent", "$agent", filter.Agent);
+        Add("session = $session", "$session", filter.Session);
+        Add("role = $role", "$role", filter.Role);
+        Add("source = $source", "$source", filter.Source);
+        Add("ts >= $since", "$since", filter.Since?.ToUnixTimeMilliseconds());
+        Add("ts < $until", "$until", filter.Until?.ToUnixTimeMilliseconds());
+        command.CommandText = $"SELECT id, agent, session, entry_id, role, text, ts, source, seq, chunk, untrusted, speaker FROM memories {(where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where))} ORDER BY ts, id LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(ReadMemory(reader));
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// For each memory, the memories just before and after it in its session (null at the ends).
     /// Turns of a session are stored in order, so the neighbours are usually the ids on either

@@ -48,6 +48,9 @@ public sealed class McpTests(EmbedderFixture embedder)
         var compactions = await client.CallToolAsync("recent_compactions", new Dictionary<string, object?>());
         Assert.Equal("No compactions recorded.", Text(compactions));
 
+        var wouldForget = await client.CallToolAsync("forget", new Dictionary<string, object?> { ["query"] = "passport expiry", ["dryRun"] = true });
+        Assert.Contains($"[m{id}]", Text(wouldForget), StringComparison.Ordinal);
+        Assert.StartsWith("1 memories would be forgotten", Text(wouldForget), StringComparison.Ordinal);
         var forgot = await client.CallToolAsync("forget", new Dictionary<string, object?> { ["ids"] = new[] { id } });
         Assert.Equal($"Forgot memories {id}.", Text(forgot));
         var after = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "when does my passport expire" });
