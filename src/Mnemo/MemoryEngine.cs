@@ -32,8 +32,9 @@ public sealed class MemoryEngine : IAsyncDisposable
         _embedder = embedder;
         _ownsEmbedder = ownsEmbedder;
         ModelId = modelId;
-        Compactions = new CompactionStore(store, time);
-        _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, loggerFactory.CreateLogger<IngestPipeline>());
+        var redactor = new Text.Redactor(options.Redaction);
+        Compactions = new CompactionStore(store, time, redactor);
+        _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time);
         Feedback = new Feedback.FeedbackStore(store);
         ContextNotices = new Feedback.ContextNoticeStore(store);

@@ -38,6 +38,9 @@ public sealed record MnemoOptions
 
     public Health.HealthOptions Health { get; init; } = new();
 
+    /// <summary>Secrets (on) and personal data (off) cut out of text before it is stored.</summary>
+    public Text.RedactionOptions Redaction { get; init; } = new();
+
     /// <summary>Turns per transaction during ingest.</summary>
     public int IngestBatchSize { get; init; } = 256;
 

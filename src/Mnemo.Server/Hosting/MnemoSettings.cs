@@ -57,6 +57,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Delivery = Bind<DeliveryOptions>(configuration, "Delivery"),
             Backup = Bind<Mnemo.Backups.BackupOptions>(configuration, "Backup"),
             Health = Bind<Mnemo.Health.HealthOptions>(configuration, "Health"),
+            Redaction = Bind<Mnemo.Text.RedactionOptions>(configuration, "Redaction"),
             Feedback = Bind<Mnemo.Feedback.FeedbackOptions>(configuration, "Feedback") with { Key = configuration["Auth:FeedbackKey"] ?? string.Empty },
         };
         var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice")) { Log = Bind<LogOptions>(configuration, "Log"), Telemetry = Bind<TelemetryOptions>(configuration, "Telemetry") };

@@ -22,6 +22,7 @@ internal sealed partial class IngestPipeline(
     string modelId,
     ChunkingOptions chunking,
     int batchSize,
+    Text.Redactor redactor,
     ILogger logger)
 {
     public const int MaxReportedIssues = 100;
@@ -134,7 +135,9 @@ internal sealed partial class IngestPipeline(
                 before = await store.GetPrecedingTextAsync(turn.Agent, turn.Session, turn.Sequence, cancellationToken).ConfigureAwait(false);
             }
 
-            var pieces = TextChunker.Split(turn.Text, chunking.MaxChunkChars, chunking.OverlapChars);
+            // Secrets (and personal data, when asked) never reach the store, the embedder or a digest.
+            var text = redactor.Apply(turn.Text);
+            var pieces = TextChunker.Split(text, chunking.MaxChunkChars, chunking.OverlapChars);
             for (var i = 0; i < pieces.Count; i++)
             {
                 var embeddingText = EmbeddingText(chunking, turn, pieces[i], i == 0 ? before : pieces[i - 1]);
@@ -148,7 +151,7 @@ internal sealed partial class IngestPipeline(
                 drafts.Add((memory, embeddingText));
             }
 
-            previous[sessionKey] = turn.Text;
+            previous[sessionKey] = text;
         }
 
         turns.Clear();

@@ -17,19 +17,31 @@ public sealed class CompactionStore
     private const string Columns = "id, agent, session, session_key, entry_id, seq, at, tokens_before, tokens_after, summary, first_kept_entry_id, from_seq, to_seq, details, origin, recorded_at";
     private readonly SqliteMemoryStore _store;
     private readonly TimeProvider _time;
+    private readonly Text.Redactor _redactor;
 
-    public CompactionStore(SqliteMemoryStore store, TimeProvider time)
+    /// <param name="redactor">Cuts secrets out of summaries and requests before they are stored.</param>
+    public CompactionStore(SqliteMemoryStore store, TimeProvider time, Text.Redactor? redactor = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
         _store = store;
         _time = time;
+        _redactor = redactor ?? Text.Redactor.None;
     }
 
     /// <summary>Records a compaction (idempotent); returns the record and whether it was new.</summary>
     public async Task<(Compaction Compaction, bool Added)> RecordAsync(CompactionEvent compaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(compaction);
+        if (_redactor.IsActive)
+        {
+            compaction = compaction with
+            {
+                Summary = compaction.Summary is { } summary ? _redactor.Apply(summary) : null,
+                Details = compaction.Details with { LatestUnresolvedRequest = compaction.Details.LatestUnresolvedRequest is { } request ? _redactor.Apply(request) : null },
+            };
+        }
+
         await using var connection = await _store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
