@@ -21,7 +21,7 @@ internal static class HealthCommand
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
-            var report = await FromServeAsync(settings, cancellationToken).ConfigureAwait(false) ?? await HereAsync(context, settings, cancellationToken).ConfigureAwait(false);
+            var report = await ReportAsync(context, settings, cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, ApiJsonContext.Default.HealthJson));
@@ -43,6 +43,10 @@ internal static class HealthCommand
         }));
         return command;
     }
+
+    /// <summary>The report of the serve running on this data directory, else the checks run here.</summary>
+    internal static async Task<HealthJson> ReportAsync(CliContext context, MnemoSettings settings, CancellationToken cancellationToken) =>
+        await FromServeAsync(settings, cancellationToken).ConfigureAwait(false) ?? await HereAsync(context, settings, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The report of the serve running on this data directory; null when none does.</summary>
     private static async Task<HealthJson?> FromServeAsync(MnemoSettings settings, CancellationToken cancellationToken)

@@ -24,7 +24,8 @@ internal static class InitCommand
             Description = "How to run OpenClaw's CLI, split on spaces (default: openclaw)",
             DefaultValueFactory = _ => "openclaw",
         };
-        var command = new Command("init", "Create the data directory and config (with its API token); show or apply the OpenClaw wiring") { openClaw, apply, openClawCommand };
+        var systemd = new Option<bool>("--systemd") { Description = "Also write a systemd user unit that runs mnemo serve and restarts it on failure" };
+        var command = new Command("init", "Create the data directory and a documented config (with its API token), check the machine, show or apply the OpenClaw wiring") { openClaw, apply, openClawCommand, systemd };
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var existed = File.Exists(ConfigFile.PathIn(context.DataDirectory));
@@ -46,9 +47,37 @@ internal static class InitCommand
             }
             else
             {
-                Console.WriteLine($"Mnemo data directory: {context.DataDirectory}");
-                Console.WriteLine($"Config: {ConfigFile.PathIn(context.DataDirectory)} ({(existed ? "kept" : "created")}; holds the API token, mode 0600)");
-                Console.WriteLine($"Run it with: mnemo serve   (listens on {url})");
+                Console.WriteLine($"Mnemo data directory: {context.DataDirectory} (mode 0700)");
+                Console.WriteLine($"Config: {ConfigFile.PathIn(context.DataDirectory)} ({(existed ? "kept" : "created, every setting documented in it")}; holds the API token, mode 0600)");
+                Console.WriteLine();
+                Console.WriteLine("This machine:");
+                foreach (var line in MachineChecks(settings))
+                {
+                    Console.WriteLine("  " + line);
+                }
+
+                if (parse.GetValue(systemd))
+                {
+                    var unit = WriteSystemdUnit(context.DataDirectory);
+                    Console.WriteLine();
+                    Console.WriteLine($"systemd user unit: {unit}");
+                    Console.WriteLine("  enable it: systemctl --user daemon-reload && systemctl --user enable --now mnemo.service");
+                    Console.WriteLine("  keep it running while you are logged out: loginctl enable-linger $USER");
+                }
+
+                Console.WriteLine();
+                var health = await HealthCommand.ReportAsync(context, settings, cancellationToken).ConfigureAwait(false);
+                foreach (var line in MnemoHealth.ToLines(health))
+                {
+                    Console.WriteLine(line);
+                }
+
+                Console.WriteLine();
+                Console.WriteLine("Next steps:");
+                Console.WriteLine($"  1. mnemo serve{(parse.GetValue(systemd) ? " (or the systemd unit above)" : string.Empty)}   listens on {url}");
+                Console.WriteLine("  2. mnemo init --openclaw --apply   wires OpenClaw to Mnemo (bridge plugin, MCP tools, voice notes)");
+                Console.WriteLine("  3. mnemo backup create   then set Backup:Directory to another disk in the config");
+                Console.WriteLine("  4. mnemo health   any time; exit 0 healthy, 2 degraded, 1 unhealthy");
                 if (wiring.Count > 0)
                 {
                     Console.WriteLine();
@@ -87,6 +116,56 @@ internal static class InitCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>What init checks of the machine: OpenClaw, disk, the voice model.</summary>
+    private static IEnumerable<string> MachineChecks(MnemoSettings settings)
+    {
+        var openClaw = settings.OpenClaw.ResolveStateDirectory();
+        var agents = Path.Combine(openClaw, "agents");
+        yield return Directory.Exists(openClaw)
+            ? $"OpenClaw: found at {openClaw} ({(Directory.Exists(agents) ? Directory.GetDirectories(agents).Length : 0)} agents)"
+            : $"OpenClaw: not found at {openClaw}; Mnemo follows it once it is there (or set OpenClaw:StateDirectory)";
+        var path = System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        var cli = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "openclaw")).FirstOrDefault(File.Exists);
+        yield return cli is null ? "openclaw command: not on PATH (--openclaw-command tells init how to run it)" : $"openclaw command: {cli}";
+        var free = new DriveInfo(settings.Memory.DataDirectory).AvailableFreeSpace / 1048576;
+        yield return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"disk: {free} MB free for the data directory");
+        var model = settings.Voice.ResolveModelPath(settings.Memory.DataDirectory);
+        yield return File.Exists(model)
+            ? $"voice: Whisper model {model}"
+            : $"voice: no Whisper model at {model}; get one with `mnemo voice models pull base` (or set Voice:Engine to openai)";
+    }
+
+    /// <summary>Writes <c>~/.config/systemd/user/mnemo.service</c> (or under <c>$XDG_CONFIG_HOME</c>) for this mnemo and data directory.</summary>
+    internal static string WriteSystemdUnit(string dataDirectory)
+    {
+        var config = System.Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".config");
+        var directory = Path.Combine(config, "systemd", "user");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "mnemo.service");
+        File.WriteAllText(path, $"""
+            # Written by `mnemo init --systemd`. Enable: systemctl --user daemon-reload && systemctl --user enable --now mnemo.service
+            [Unit]
+            Description=Mnemo, long-term memory for AI agents
+            After=network-online.target
+
+            [Service]
+            Type=simple
+            ExecStart={ScheduleCommand.MnemoInvocation(dataDirectory)} serve
+            Restart=on-failure
+            RestartSec=5
+            # Time for the vector index to be saved on stop.
+            TimeoutStopSec=30
+            Environment=DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+            [Install]
+            WantedBy=default.target
+
+            """);
+        return path;
     }
 
     /// <summary>The OpenClaw CLI calls (without the program name) that wire Mnemo in.</summary>

@@ -39,10 +39,9 @@ public static class ConfigFile
         }
         else
         {
-            root = new JsonObject
-            {
-                ["Server"] = new JsonObject { ["Urls"] = ServerOptions.DefaultUrls },
-            };
+            // A new file is the documented template, with its secrets filled in.
+            Write(path, Template(NewToken(), NewToken()));
+            return path;
         }
 
         if (root["Auth"] is not JsonObject authSection)
@@ -64,6 +63,56 @@ public static class ConfigFile
         Write(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
+
+    /// <summary>
+    /// The config a new data directory gets: every section named with its main settings and defaults,
+    /// commented out (the reader skips comments and allows trailing commas, so uncommenting a line is
+    /// enough), and the generated secrets.
+    /// </summary>
+    internal static string Template(string token, string feedbackKey) => $$"""
+        // Mnemo's configuration (JSON with comments). Every setting has a default: uncomment a line to
+        // change it, then restart mnemo serve. An environment variable overrides a setting:
+        // MNEMO_<Section>__<Key>, for example MNEMO_Server__Urls or MNEMO_Model__ApiKey.
+        {
+          // Where mnemo serve listens. Keep it on loopback unless a TLS reverse proxy is in front.
+          "Server": { "Urls": "{{ServerOptions.DefaultUrls}}" },
+
+          // Following OpenClaw's transcripts (default ~/.openclaw, or $MNEMO_OPENCLAW_DIR).
+          // "OpenClaw": { "StateDirectory": "~/.openclaw", "Follow": true },
+
+          // When the jobs run (cron, in this time zone; default the machine's). Jobs: hourly-summary,
+          // daily-sync, weekly-synthesis, signals, compaction-sweep, voice-sweep, retention, backup.
+          // "Schedule": { "TimeZone": "Europe/Lisbon", "Jobs": { "hourly-summary": { "Cron": "0 8-22 * * *", "Enabled": true } } },
+
+          // A chat model for digests (provider openai for any OpenAI-compatible server, or anthropic).
+          // "Model": { "Provider": "openai", "Endpoint": "http://127.0.0.1:11434/v1", "Model": "llama3.1", "ApiKey": "" },
+
+          // What goes to the user: hourly, daily, weekly, signals, context.
+          // "Digests": { "Deliver": [ "daily", "weekly", "signals" ] },
+
+          // Where it goes: OpenClaw's webhook, and/or a Telegram bot of Mnemo's own (Mode polling, webhook or none).
+          // "Delivery": { "OpenClaw": { "Token": "", "Channel": "telegram", "To": "" }, "Telegram": { "BotToken": "", "ChatId": 0, "Mode": "polling" } },
+
+          // Who may rate with 👍/👎, and how long ratings are kept.
+          // "Feedback": { "AllowedChats": [ ], "KeepDays": 30 },
+
+          // Voice notes: the Whisper model, workers, how long audio is kept.
+          // "Voice": { "ModelPath": "", "Workers": 2, "KeepAudioDays": 30 },
+
+          // Backups (put them on another disk), health thresholds, logs, telemetry, redaction.
+          // "Backup": { "Directory": "/mnt/backup/mnemo", "KeepDailyDays": 7, "KeepWeeklyWeeks": 4 },
+          // "Health": { "MinFreeDiskMegabytes": 1024, "BackupMaxAgeHours": 26 },
+          // "Log": { "Level": "Information", "Format": "plain", "FileMaxBytes": 10485760, "FilesKept": 5 },
+          // "Telemetry": { "OtlpEndpoint": "http://127.0.0.1:4317" },
+          // "Redaction": { "Secrets": true, "Pii": false },
+
+          // The API token (Authorization: Bearer ...) and the key that signs Telegram buttons. Keep them secret.
+          "Auth": {
+            "Token": "{{token}}",
+            "FeedbackKey": "{{feedbackKey}}"
+          }
+        }
+        """;
 
     private static bool Has(JsonObject root, string name) =>
         root["Auth"] is JsonObject auth && auth[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0;
