@@ -76,6 +76,11 @@ rm -rf "$demo"
 echo "== bridge plugin"
 check "integrations/openclaw type-checks (strict) against OpenClaw 2026.9.6's SDK" ./eng/typecheck-plugin.sh
 
+echo "== packaging"
+package_dir="$(mktemp -d)"
+check "packaging: dotnet tool from a local nupkg, and a self-contained single file for linux-x64, both run" ./eng/package.sh "$package_dir"
+rm -rf "$package_dir"
+
 echo "== retrieval quality floor (LoCoMo recall@10 >= 0.70)"
 locomo_floor() {
   ./mnemo eval ../shared/data/locomo/locomo10.json --json > "$demo.eval.json" &&

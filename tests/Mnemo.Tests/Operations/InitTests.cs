@@ -7,6 +7,7 @@ namespace Mnemo.Tests.Operations;
 public sealed class InitTests
 {
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Init_OnAnEmptyHome_CreatesPrivateDataAndADocumentedConfig_ChecksTheMachine_AndWritesTheSystemdUnit()
     {
         using var home = new TempDirectory();

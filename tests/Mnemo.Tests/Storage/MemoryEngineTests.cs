@@ -223,6 +223,45 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task OpenAsync_DatabaseOfThePreviousRelease_IsMigratedInPlace_KeepingEveryMemory()
+    {
+        using var dir = new TempDirectory();
+        await using (var engine = await EngineFactory.OpenAsync(dir.Path, embedder))
+        {
+            await engine.IngestAsync([SharedData.OpenClawFixtures]);
+        }
+
+        // What the release before context notices left on disk: schema 5, without their table.
+        var latest = Mnemo.Storage.Migrations.All.Count;
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "mnemo.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"DROP TABLE context_notices; PRAGMA user_version = {latest - 1};";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        long before;
+        await using (var counting = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "mnemo.db")};Pooling=False"))
+        {
+            await counting.OpenAsync();
+            await using var count = counting.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM memories";
+            before = (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        await using var upgraded = await EngineFactory.OpenAsync(dir.Path, embedder);
+
+        Assert.Equal(before, (await upgraded.GetStatsAsync()).Memories);
+        Assert.Contains(await upgraded.SearchAsync(new SearchRequest("favourite colour teal", 3)), h => h.Memory.Text.Contains("teal", StringComparison.Ordinal));
+        Assert.Empty(await upgraded.ContextNotices.PendingAsync(DateTimeOffset.MinValue.AddYears(2000), CancellationToken.None));
+        await using var check = await upgraded.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var version = check.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal(latest, Convert.ToInt32(await version.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task OpenAsync_DatabaseFromNewerMnemo_RefusesWithAClearMessage()
     {
         using var dir = new TempDirectory();
