@@ -60,7 +60,7 @@ public sealed class Automation : IDisposable
             new WeeklySynthesisJob(Digests, Delivery, zone),
             new SignalsJob(Signals, Delivery),
             new CompactionSweepJob(engine, openClawStateDirectory, Delivery),
-            new RetentionJob(engine),
+            new RetentionJob(engine, digestStore),
             new BackupJob(Backups),
             .. extraJobs,
         ];

@@ -62,6 +62,9 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     public string ModelId { get; }
 
+    /// <summary>Embedding failures during ingest (health's data-quality check reads them).</summary>
+    public Ingest.FailureRecord EmbeddingFailures => _pipeline.EmbeddingFailures;
+
     /// <summary>Opens the data directory (created 0700), the store and the vector index.</summary>
     /// <param name="embedder">A shared embedder (the caller keeps ownership); null creates the configured one.</param>
     public static async Task<MemoryEngine> OpenAsync(

@@ -38,6 +38,9 @@ public sealed record MnemoOptions
 
     public Health.HealthOptions Health { get; init; } = new();
 
+    /// <summary>How long turns and digests are kept (for good by default).</summary>
+    public KeepOptions Keep { get; init; } = new();
+
     /// <summary>Secrets (on) and personal data (off) cut out of text before it is stored.</summary>
     public Text.RedactionOptions Redaction { get; init; } = new();
 

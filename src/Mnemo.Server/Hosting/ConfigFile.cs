@@ -105,6 +105,7 @@ public static class ConfigFile
           // "Log": { "Level": "Information", "Format": "plain", "FileMaxBytes": 10485760, "FilesKept": 5 },
           // "Telemetry": { "OtlpEndpoint": "http://127.0.0.1:4317" },
           // "Redaction": { "Secrets": true, "Pii": false },
+          // "Keep": { "TurnsDays": 3650, "DigestsDays": 3650 },
 
           // The API token (Authorization: Bearer ...) and the key that signs Telegram buttons. Keep them secret.
           "Auth": {

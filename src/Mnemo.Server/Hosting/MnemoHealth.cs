@@ -21,6 +21,7 @@ public static class MnemoHealth
             .Add(Check("store", p => new StoreHealthCheck(p.GetRequiredService<MemoryEngine>(), options, p.GetRequiredService<TimeProvider>())))
             .Add(Check("index", p => new IndexHealthCheck(p.GetRequiredService<MemoryEngine>())))
             .Add(Check("embedder", p => new EmbedderHealthCheck(p.GetRequiredService<MemoryEngine>())))
+            .Add(Check("data-quality", p => new DataQualityHealthCheck(p.GetRequiredService<MemoryEngine>(), p.GetRequiredService<TimeProvider>())))
             .Add(Check("jobs", p => new JobsHealthCheck(p.GetRequiredService<Automation>().Scheduler, options, p.GetRequiredService<TimeProvider>())))
             .Add(Check("backup", p => new BackupHealthCheck(p.GetRequiredService<Automation>().Backups, settings.Memory.Schedule, options, p.GetRequiredService<TimeProvider>())))
             .Add(Check("voice", p => new VoiceHealthCheck(p.GetRequiredService<VoiceJobStore>(), p.GetRequiredService<TimeProvider>())))

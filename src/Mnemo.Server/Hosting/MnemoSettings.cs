@@ -58,6 +58,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
             Backup = Bind<Mnemo.Backups.BackupOptions>(configuration, "Backup"),
             Health = Bind<Mnemo.Health.HealthOptions>(configuration, "Health"),
             Redaction = Bind<Mnemo.Text.RedactionOptions>(configuration, "Redaction"),
+            Keep = Bind<KeepOptions>(configuration, "Keep"),
             Feedback = Bind<Mnemo.Feedback.FeedbackOptions>(configuration, "Feedback") with { Key = configuration["Auth:FeedbackKey"] ?? string.Empty },
         };
         var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice")) { Log = Bind<LogOptions>(configuration, "Log"), Telemetry = Bind<TelemetryOptions>(configuration, "Telemetry") };
@@ -119,6 +120,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
 
         Memory.Delivery.Telegram.Validate();
         Memory.Backup.Validate();
+        Memory.Keep.Validate();
         Log.Validate();
         Telemetry.Validate();
 

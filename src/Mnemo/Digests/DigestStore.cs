@@ -101,6 +101,23 @@ public sealed class DigestStore(SqliteMemoryStore store)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Deletes digests whose period ended before <paramref name="before"/>; returns the memory ids of their searchable copies (null where none).</summary>
+    public async Task<IReadOnlyList<long?>> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var memories = new List<long?>();
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM digests WHERE period_end < $before RETURNING memory_id";
+        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            memories.Add(reader.IsDBNull(0) ? null : reader.GetInt64(0));
+        }
+
+        return memories;
+    }
+
     public static string KindName(DigestKind kind) => kind switch
     {
         DigestKind.Hourly => "hourly",

@@ -193,3 +193,49 @@ public sealed class FeedbackBotHealthCheck(TelegramFeedbackBot? bot) : IHealthCh
         return problem is null ? HealthCheckResult.Healthy("Telegram answers the bot") : HealthCheckResult.Degraded($"the Telegram bot cannot reach Telegram: {problem}");
     }
 }
+
+/// <summary>
+/// Data quality: the last day's ingest against its usual range (over ten times below or above the
+/// median of the two weeks before, once that median is at least 20 a day), a burst of duplicate or
+/// empty turns, and embedding failures in the last hour.
+/// </summary>
+public sealed class DataQualityHealthCheck(MemoryEngine engine, TimeProvider time) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var (perDay, recent, distinct, empty) = await engine.Store.IngestVolumeAsync(now - TimeSpan.FromDays(15), now - TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var usual = Enumerable.Range(1, 14).Select(d => perDay.GetValueOrDefault(today.AddDays(-d))).Order().ToList();
+        var median = usual[usual.Count / 2];
+        var problems = new List<string>();
+        if (median >= 20 && recent * 10 < median)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"ingest is far below its usual range: {recent} memories in the last 24 h against a median of {median} a day (is OpenClaw being followed?)"));
+        }
+        else if (median >= 20 && recent > median * 10)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"ingest is far above its usual range: {recent} memories in the last 24 h against a median of {median} a day"));
+        }
+
+        if (recent >= 20 && distinct * 2 < recent)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"a burst of duplicate turns: {recent - distinct} of the last 24 h's {recent} memories repeat another's content"));
+        }
+
+        if (empty >= 10)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"a burst of empty turns: {empty} in the last 24 h"));
+        }
+
+        var (failures, at, reason) = engine.EmbeddingFailures.Snapshot;
+        if (at is { } last && now - last < TimeSpan.FromHours(1))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"embedding failed {failures} time(s), last at {last:HH:mm:ss} UTC: {reason}"));
+        }
+
+        return problems.Count == 0
+            ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{recent} memories in the last 24 h (median {median} a day)"))
+            : HealthCheckResult.Degraded(string.Join("; ", problems));
+    }
+}

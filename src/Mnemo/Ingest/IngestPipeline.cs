@@ -26,6 +26,9 @@ internal sealed partial class IngestPipeline(
     ILogger logger)
 {
     public const int MaxReportedIssues = 100;
+
+    /// <summary>When the embedder last failed during ingest, and why (health reads it).</summary>
+    public FailureRecord EmbeddingFailures { get; } = new();
     private const string Actor = "ingest";
 
     public async Task<IngestSummary> IngestAsync(string source, string format, IAsyncEnumerable<ReadItem> items, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
@@ -169,7 +172,18 @@ internal sealed partial class IngestPipeline(
         var fresh = new List<StoredEmbedding>(missing.Count);
         if (missing.Count > 0)
         {
-            var generated = await embedder.GenerateAsync(missing.Select(d => d.EmbeddingText).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            GeneratedEmbeddings<Embedding<float>> generated;
+            try
+            {
+                generated = await embedder.GenerateAsync(missing.Select(d => d.EmbeddingText).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Health reports it; the batch is not written, so nothing half-embedded is stored.
+                EmbeddingFailures.Record(ex.Message);
+                throw;
+            }
+
             for (var i = 0; i < missing.Count; i++)
             {
                 var vector = generated[i].Vector.ToArray();

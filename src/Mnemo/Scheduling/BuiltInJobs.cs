@@ -101,18 +101,57 @@ public sealed class CompactionSweepJob(MemoryEngine engine, string? stateDirecto
     }
 }
 
-/// <summary>Deletes what is kept only for a while: feedback older than <c>Feedback:KeepDays</c>.</summary>
-public sealed class RetentionJob(MemoryEngine engine) : IScheduledJob
+/// <summary>
+/// Deletes what is kept only for a while: ratings older than <c>Feedback:KeepDays</c>, and, when
+/// <c>Keep</c> says so, old conversation turns and digests (forgotten the way <c>mnemo forget</c>
+/// does it: rows, full-text entries, vectors, audit record). Voice audio is the voice sweep's.
+/// </summary>
+public sealed class RetentionJob(MemoryEngine engine, DigestStore digests) : IScheduledJob
 {
+    private const int Batch = 1000;
+
     public string Name => JobNames.Retention;
 
-    public string Description => "deletes feedback older than Feedback:KeepDays";
+    public string Description => "deletes ratings, and old turns and digests when Keep asks, after their keep period";
 
     public async Task<string> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var deleted = await engine.Feedback.DeleteBeforeAsync(context.Started - TimeSpan.FromDays(engine.Options.Feedback.KeepDays), cancellationToken).ConfigureAwait(false);
-        return string.Create(CultureInfo.InvariantCulture, $"{deleted} ratings older than {engine.Options.Feedback.KeepDays} days deleted");
+        var options = engine.Options;
+        var ratings = await engine.Feedback.DeleteBeforeAsync(context.Started - TimeSpan.FromDays(options.Feedback.KeepDays), cancellationToken).ConfigureAwait(false);
+        var turns = 0;
+        if (options.Keep.TurnsDays is { } turnDays)
+        {
+            var before = context.Started - TimeSpan.FromDays(turnDays);
+            while (true)
+            {
+                var old = await engine.Store.FindOlderTurnsAsync(before, Batch, cancellationToken).ConfigureAwait(false);
+                if (old.Count == 0)
+                {
+                    break;
+                }
+
+                turns += (await engine.ForgetAsync(old, "retention", cancellationToken).ConfigureAwait(false)).Count;
+                if (old.Count < Batch)
+                {
+                    break;
+                }
+            }
+        }
+
+        var deletedDigests = 0;
+        if (options.Keep.DigestsDays is { } digestDays)
+        {
+            var memories = await digests.DeleteBeforeAsync(context.Started - TimeSpan.FromDays(digestDays), cancellationToken).ConfigureAwait(false);
+            deletedDigests = memories.Count;
+            var copies = memories.Where(m => m is not null).Select(m => m!.Value).ToList();
+            if (copies.Count > 0)
+            {
+                await engine.ForgetAsync(copies, "retention", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{ratings} ratings older than {options.Feedback.KeepDays} days deleted; {turns} turns and {deletedDigests} digests past their keep period forgotten");
     }
 }
 

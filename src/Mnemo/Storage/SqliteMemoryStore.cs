@@ -457,6 +457,24 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return result;
     }
 
+    /// <summary>Ids of conversation memories (not digests, not facts the agent was told to remember) whose turn is older than <paramref name="before"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<long>> FindOlderTurnsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        var result = new List<long>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM memories WHERE ts < $before AND role NOT IN ('digest', 'note') ORDER BY ts LIMIT $limit";
+        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(reader.GetInt64(0));
+        }
+
+        return result;
+    }
+
     /// <summary>The memories matching every part of the filter (agent, session, role, source, time range), oldest first.</summary>
     public async Task<IReadOnlyList<Memory>> FindAsync(MemoryFilter filter, int limit, CancellationToken cancellationToken)
     {
@@ -710,6 +728,34 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         }
 
         return counts;
+    }
+
+    /// <summary>
+    /// For the data-quality check: memories stored per UTC day since <paramref name="since"/> (by when
+    /// they were stored), and of those stored since <paramref name="recent"/>: how many, how many
+    /// distinct contents, how many empty.
+    /// </summary>
+    public async Task<(Dictionary<DateOnly, long> PerDay, long Recent, long RecentDistinct, long RecentEmpty)> IngestVolumeAsync(DateTimeOffset since, DateTimeOffset recent, CancellationToken cancellationToken)
+    {
+        var perDay = new Dictionary<DateOnly, long>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var days = connection.CreateCommand())
+        {
+            days.CommandText = "SELECT created_at / 86400000, count(*) FROM memories WHERE created_at >= $since GROUP BY 1";
+            days.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+            await using var reader = await days.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                perDay[DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)reader.GetInt64(0))] = reader.GetInt64(1);
+            }
+        }
+
+        await using var latest = connection.CreateCommand();
+        latest.CommandText = "SELECT count(*), count(DISTINCT content_hash), COALESCE(SUM(trim(text) = ''), 0) FROM memories WHERE created_at >= $recent";
+        latest.Parameters.AddWithValue("$recent", recent.ToUnixTimeMilliseconds());
+        await using var row = await latest.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await row.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (perDay, row.GetInt64(0), row.GetInt64(1), row.GetInt64(2));
     }
 
     /// <summary>SQLite's <c>PRAGMA quick_check</c>: null when the database is sound, else what it found.</summary>

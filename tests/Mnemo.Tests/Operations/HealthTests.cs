@@ -29,7 +29,7 @@ public sealed class HealthTests(EmbedderFixture embedder)
         Assert.Equal("degraded", Check(report, "backup").GetProperty("status").GetString());
         Assert.Contains("no backup", Check(report, "backup").GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(
-            ["store", "index", "embedder", "jobs", "backup", "voice", "feedback-bot", "openclaw", "disk"],
+            ["store", "index", "embedder", "data-quality", "jobs", "backup", "voice", "feedback-bot", "openclaw", "disk"],
             report.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
 
         // A verified backup: healthy.

@@ -1,0 +1,27 @@
+namespace Mnemo.Ingest;
+
+/// <summary>How often something failed, and the last time and reason; thread-safe.</summary>
+public sealed class FailureRecord
+{
+    private readonly Lock _gate = new();
+    private (long Count, DateTimeOffset? At, string? Reason) _state;
+
+    public (long Count, DateTimeOffset? At, string? Reason) Snapshot
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    public void Record(string reason)
+    {
+        lock (_gate)
+        {
+            _state = (_state.Count + 1, DateTimeOffset.UtcNow, reason);
+        }
+    }
+}
