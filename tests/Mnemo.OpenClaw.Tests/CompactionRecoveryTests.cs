@@ -139,17 +139,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
         }
         finally
         {
-            if (gateway is not null)
-            {
-                await OpenClawInstall.StopAsync(gateway);
-            }
-
-            if (mnemo is not null)
-            {
-                await OpenClawInstall.StopAsync(mnemo);
-            }
-
-            root.Delete(recursive: true);
+            await Harness.StopAndDeleteAsync(root, gateway, mnemo);
         }
     }
 

@@ -49,7 +49,11 @@ internal static class Harness
     }
 
     internal static string Token(string data) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")))!["Auth"]!["Token"]!.GetValue<string>();
+        Auth(data, "Token");
+
+    /// <summary>A secret from the data directory's config.json (JSON with comments, as mnemo init writes it).</summary>
+    internal static string Auth(string data, string name) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(data, "config.json")), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!["Auth"]![name]!.GetValue<string>();
 
     /// <summary>Reads a process's output as it comes (a full pipe would stall it) and keeps it for diagnostics.</summary>
     internal static System.Text.StringBuilder Capture(Process process)
@@ -127,5 +131,16 @@ internal static class Harness
         }
 
         return null;
+    }
+
+    /// <summary>Stops the processes a test started (gateway first, then mnemo) and deletes its folder.</summary>
+    internal static async Task StopAndDeleteAsync(DirectoryInfo root, params Process?[] processes)
+    {
+        foreach (var process in processes.OfType<Process>())
+        {
+            await OpenClawInstall.StopAsync(process);
+        }
+
+        root.Delete(recursive: true);
     }
 }

@@ -103,22 +103,12 @@ public sealed class TelegramFeedbackTests(ITestOutputHelper output)
             Step("tap forwarded by the plugin, counted by Mnemo, buttons redrawn", clock);
 
             await OpenClawInstall.StopAsync(mnemo);
-            var key = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(data, "config.json")))!["Auth"]!["FeedbackKey"]!.GetValue<string>();
+            var key = Harness.Auth(data, "FeedbackKey");
             Assert.Null(Harness.SecretInLogs(data, Harness.Token(data), bot.Token, key, up, "pharmacy close"));
         }
         finally
         {
-            if (gateway is not null)
-            {
-                await OpenClawInstall.StopAsync(gateway);
-            }
-
-            if (mnemo is not null)
-            {
-                await OpenClawInstall.StopAsync(mnemo);
-            }
-
-            root.Delete(recursive: true);
+            await Harness.StopAndDeleteAsync(root, gateway, mnemo);
         }
     }
 

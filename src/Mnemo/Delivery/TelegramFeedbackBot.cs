@@ -40,9 +40,6 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
     public string WebhookSecret { get; } = Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(intake.Options.Key), "telegram-webhook"u8))
         .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    /// <summary>When the bot last heard from Telegram (a poll answered or a webhook post), and the last error since.</summary>
-    public (DateTimeOffset? LastContact, string? LastError) State { get; private set; }
-
     /// <summary>The 👍/👎 row under a digest or signal; the vote already recorded through it is marked.</summary>
     public static InlineKeyboardMarkup Keyboard(FeedbackIntake intake, FeedbackTarget target, long targetId, int? chosen, DateTimeOffset? expires) =>
         new([[.. Buttons(intake, target, targetId, chosen, expires).Select(b => InlineKeyboardButton.WithCallbackData(b.Text, b.Data))]]);
@@ -108,7 +105,6 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
                 }
 
                 updates = await bot.GetUpdates(offset, limit: 100, timeout: PollSeconds, allowedUpdates: Wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
-                State = (DateTimeOffset.UtcNow, null);
                 pause = ErrorPause;
             }
             catch (Exception ex) when (ex is ApiRequestException or RequestException && !cancellationToken.IsCancellationRequested)
@@ -136,7 +132,6 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
             try
             {
                 await bot.SetWebhook(options.WebhookUrl!, allowedUpdates: Wanted, secretToken: WebhookSecret, cancellationToken: cancellationToken).ConfigureAwait(false);
-                State = (DateTimeOffset.UtcNow, null);
                 Log.WebhookSet(logger, options.WebhookUrl!);
                 return;
             }
@@ -169,7 +164,6 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
     public async Task HandleAsync(Update update, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
-        State = (DateTimeOffset.UtcNow, null);
         try
         {
             if (update.CallbackQuery is { } query)
@@ -225,7 +219,6 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
     private void Failed(Exception exception, string doing)
     {
         var reason = Redact(exception is ApiRequestException api ? $"Telegram answered {api.ErrorCode}: {api.Message}" : $"{exception.Message} ({exception.InnerException?.Message})", options.BotToken);
-        State = (State.LastContact, reason);
         Log.Failed(logger, doing, reason);
     }
 

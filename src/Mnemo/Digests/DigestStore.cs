@@ -91,15 +91,8 @@ public sealed class DigestStore(SqliteMemoryStore store)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE digests SET delivered_at = $at WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        store.MarkDeliveredAsync("digests", id, at, cancellationToken);
 
     /// <summary>Deletes digests whose period ended before <paramref name="before"/>; returns the memory ids of their searchable copies (null where none).</summary>
     public async Task<IReadOnlyList<long?>> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)

@@ -93,13 +93,6 @@ public sealed class ContextNoticeStore(SqliteMemoryStore store)
         return result;
     }
 
-    public async Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE context_notices SET delivered_at = $at WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        store.MarkDeliveredAsync("context_notices", id, at, cancellationToken);
 }

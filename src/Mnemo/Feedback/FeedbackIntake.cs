@@ -76,6 +76,12 @@ public sealed partial class FeedbackIntake(FeedbackStore store, FeedbackOptions 
     {
         ArgumentNullException.ThrowIfNull(press);
         var now = time.GetUtcNow();
+        if (_key.Length == 0)
+        {
+            // Without a key any data would "verify": no button counts until Auth:FeedbackKey exists.
+            return Refuse(press, PressOutcome.Rejected, "feedback buttons are off: there is no Auth:FeedbackKey in config.json");
+        }
+
         SignedRating signed;
         try
         {

@@ -88,15 +88,8 @@ public sealed class SignalStore(SqliteMemoryStore store)
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
     }
 
-    public async Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE signals SET delivered_at = $at WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        store.MarkDeliveredAsync("signals", id, at, cancellationToken);
 
     private static async Task<Signal?> FindAsync(SqliteConnection connection, SqliteTransaction transaction, string key, CancellationToken cancellationToken)
     {

@@ -758,6 +758,22 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return (perDay, row.GetInt64(0), row.GetInt64(1), row.GetInt64(2));
     }
 
+    /// <summary>Marks a digest, signal or context notice delivered (the three tables share the column).</summary>
+    internal async Task MarkDeliveredAsync(string table, long id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (table is not ("digests" or "signals" or "context_notices"))
+        {
+            throw new ArgumentException($"{table} has no delivered_at", nameof(table));
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE {table} SET delivered_at = $at WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>SQLite's <c>PRAGMA quick_check</c>: null when the database is sound, else what it found.</summary>
     public async Task<string?> QuickCheckAsync(CancellationToken cancellationToken)
     {

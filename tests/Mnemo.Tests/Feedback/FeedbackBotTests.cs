@@ -134,19 +134,7 @@ public sealed class FeedbackBotTests(EmbedderFixture embedder)
         await using var bot = await FakeBotApi.StartAsync();
         using var dir = new TempDirectory();
         var state = dir.File("openclaw");
-        var t = new Transcript("s1", DateTimeOffset.UtcNow.AddHours(-2));
-        t.Message("u1", "user", "My support ticket is INC-48213 and the refund is $1,240.");
-        t.Message("a1", "assistant", "Noted.");
-        t.Message("u2", "user", "Please always answer in metric units.");
-        t.Message("a2", "assistant", "Understood.");
-        for (var i = 3; i <= 7; i++)
-        {
-            t.Message($"u{i}", "user", $"Gardening, part {i}: tomatoes like sun.");
-            t.Message($"a{i}", "assistant", "They do.");
-        }
-
-        t.Compaction("c1", firstKeptEntryId: "u7", summary: "The user talked about gardening.");
-        t.WriteTo(Path.Combine(state, "agents", "main", "sessions", "s1.jsonl"));
+        FeedbackTests.CompactedSession.Write(state, DateTimeOffset.UtcNow.AddHours(-2));
         var overrides = Telegram(bot);
         overrides["OpenClaw:StateDirectory"] = state;
         overrides["Digests:Deliver:0"] = "context";

@@ -34,19 +34,7 @@ public sealed class FeedbackTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         var state = dir.File("openclaw");
-        var t = new Transcript("s1", Now.AddDays(-1));
-        t.Message("u1", "user", "My support ticket is INC-48213 and the refund is $1,240.");
-        t.Message("a1", "assistant", "Noted.");
-        t.Message("u2", "user", "Please always answer in metric units.");
-        t.Message("a2", "assistant", "Understood.");
-        for (var i = 3; i <= 7; i++)
-        {
-            t.Message($"u{i}", "user", $"Gardening, part {i}: tomatoes like sun.");
-            t.Message($"a{i}", "assistant", "They do.");
-        }
-
-        t.Compaction("c1", firstKeptEntryId: "u7", summary: "The user talked about gardening.");
-        t.WriteTo(Path.Combine(state, "agents", "main", "sessions", "s1.jsonl"));
+        CompactedSession.Write(state, Now.AddDays(-1));
         await using var server = await TestServer.StartAsync(dir.File("data"), embedder, new Dictionary<string, string?>
         {
             ["OpenClaw:StateDirectory"] = state,
@@ -91,6 +79,21 @@ public sealed class FeedbackTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task WithoutAFeedbackKey_NoButtonCounts_NotEvenOneSignedWithTheEmptyKey()
+    {
+        using var dir = new TempDirectory();
+        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder, o => o with { Feedback = new FeedbackOptions { AllowedChats = [4242] } });
+        var intake = new FeedbackIntake(engine.Feedback, engine.Options.Feedback, null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<FeedbackIntake>.Instance);
+        var forged = CallbackData.Sign(FeedbackTarget.Digest, 1, 1, DateTimeOffset.UtcNow.AddDays(1), []);
+
+        var result = await intake.PressAsync(new ButtonPress(forged, "q1", 4242, "ana"), CancellationToken.None);
+
+        Assert.Equal(PressOutcome.Rejected, result.Outcome);
+        Assert.Contains("Auth:FeedbackKey", result.Reason, StringComparison.Ordinal);
+        Assert.Empty(await engine.Feedback.WeeksAsync(DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Retention_DeletesOldFeedback_AndWeeksCountApproval()
     {
         using var dir = new TempDirectory();
@@ -109,6 +112,30 @@ public sealed class FeedbackTests(EmbedderFixture embedder)
         Assert.Equal(1, deleted);
         var week = Assert.Single(weeks);
         Assert.Equal((FeedbackTarget.Digest, 1, 1, 0.5), (week.Target, week.Up, week.Down, week.Approval));
+    }
+
+    /// <summary>
+    /// A session of agent main in OpenClaw's state directory: a ticket number and a preference,
+    /// then small talk, then a compaction that keeps only the last turn.
+    /// </summary>
+    internal static class CompactedSession
+    {
+        public static void Write(string stateDirectory, DateTimeOffset start)
+        {
+            var t = new Transcript("s1", start);
+            t.Message("u1", "user", "My support ticket is INC-48213 and the refund is $1,240.");
+            t.Message("a1", "assistant", "Noted.");
+            t.Message("u2", "user", "Please always answer in metric units.");
+            t.Message("a2", "assistant", "Understood.");
+            for (var i = 3; i <= 7; i++)
+            {
+                t.Message($"u{i}", "user", $"Gardening, part {i}: tomatoes like sun.");
+                t.Message($"a{i}", "assistant", "They do.");
+            }
+
+            t.Compaction("c1", firstKeptEntryId: "u7", summary: "The user talked about gardening.");
+            t.WriteTo(Path.Combine(stateDirectory, "agents", "main", "sessions", "s1.jsonl"));
+        }
     }
 
     private static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
