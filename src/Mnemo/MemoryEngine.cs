@@ -233,6 +233,7 @@ public sealed class MemoryEngine : IAsyncDisposable
     /// <summary>Deletes memories for good (text, FTS entry, vector) and records who did it.</summary>
     public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken = default)
     {
+        IReadOnlyList<long> removed;
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -240,12 +241,50 @@ public sealed class MemoryEngine : IAsyncDisposable
             Index.ApplyRemovals(forgotten, watermark);
             Retention.Invalidate();
             await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-            return forgotten;
+            removed = forgotten;
         }
         finally
         {
             _writeGate.Release();
         }
+
+        if (removed.Count > 0)
+        {
+            await ScrubDerivedAsync(removed, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// What Mnemo wrote from forgotten memories goes too: their lines leave the digests (whose text
+    /// and searchable copy are rewritten), and the signals and context notices citing them are
+    /// deleted (their titles and text quote the memories).
+    /// </summary>
+    private async Task ScrubDerivedAsync(IReadOnlyList<long> forgotten, CancellationToken cancellationToken)
+    {
+        var gone = forgotten.ToHashSet();
+        var digests = new Digests.DigestStore(Store);
+        foreach (var digest in await digests.CitingAsync(forgotten, cancellationToken).ConfigureAwait(false))
+        {
+            var lines = digest.Lines.Where(l => !l.MemoryIds.Any(gone.Contains)).ToList();
+            var title = digest.Text.Split('\n', 2)[0].Trim().Trim('*');
+            var rewritten = digest with { Text = Digests.DigestText.Render(title, lines), Lines = lines };
+            await digests.ReplaceAsync(digest.Id, rewritten.Text, lines, cancellationToken).ConfigureAwait(false);
+            if (digest.MemoryId is not null)
+            {
+                await IngestTurnsAsync($"digests#{digest.Agent}", "digest", [Digests.DigestService.AsTurn(rewritten)], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var list = string.Join(',', forgotten.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await using var connection = await Store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            DELETE FROM signals WHERE EXISTS (SELECT 1 FROM json_each(signals.evidence) AS cited WHERE cited.value IN ({list}));
+            DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM json_each(context_notices.memory_ids) AS cited WHERE cited.value IN ({list}));
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The memories with these ids (missing ids are left out).</summary>

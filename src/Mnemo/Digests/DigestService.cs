@@ -338,12 +338,10 @@ public sealed partial class DigestService(
 
         // The digest is a memory too: searchable, with its period as provenance.
         var kindName = DigestStore.KindName(kind);
-        var entryId = $"{kindName}-{start.UtcDateTime:yyyyMMdd'T'HHmm}";
-        var session = $"digest-{kindName}";
-        var turn = new Turn(agent, session, entryId, null, "digest", text, end, "mnemo:digests", start.ToUnixTimeMilliseconds(), TurnProvenance.Default);
+        var turn = AsTurn(digest);
         await engine.IngestTurnsAsync($"digests#{agent}", "digest", [turn], cancellationToken).ConfigureAwait(false);
         await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-        if (await engine.Store.FindIdAsync(agent, session, entryId, cancellationToken).ConfigureAwait(false) is { } memoryId)
+        if (await engine.Store.FindIdAsync(agent, turn.Session, turn.EntryId, cancellationToken).ConfigureAwait(false) is { } memoryId)
         {
             await digests.SetMemoryAsync(digest.Id, memoryId, cancellationToken).ConfigureAwait(false);
             digest = digest with { MemoryId = memoryId };
@@ -351,6 +349,14 @@ public sealed partial class DigestService(
 
         Log.Written(logger, kindName, agent, digest.Id, method, lines.Count);
         return digest;
+    }
+
+    /// <summary>The digest as the turn its searchable copy is stored from (the same entry each time, so a rewrite updates it).</summary>
+    internal static Turn AsTurn(Digest digest)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        var kindName = DigestStore.KindName(digest.Kind);
+        return new Turn(digest.Agent, $"digest-{kindName}", $"{kindName}-{digest.PeriodStart.UtcDateTime:yyyyMMdd'T'HHmm}", null, "digest", digest.Text, digest.PeriodEnd, "mnemo:digests", digest.PeriodStart.ToUnixTimeMilliseconds(), TurnProvenance.Default);
     }
 
     private void WriteWorkspace(string agent, DateOnly day, Digest digest)

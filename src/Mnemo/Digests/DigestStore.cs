@@ -53,6 +53,25 @@ public sealed class DigestStore(SqliteMemoryStore store)
         return found.Count > 0 ? found[0] : null;
     }
 
+    /// <summary>The digests with a line citing any of these memories.</summary>
+    public Task<IReadOnlyList<Digest>> CitingAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken) =>
+        QueryAsync(
+            $"EXISTS (SELECT 1 FROM json_each(digests.lines) AS line, json_each(line.value, '$.memoryIds') AS cited WHERE cited.value IN ({string.Join(',', memoryIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}))",
+            10_000,
+            cancellationToken);
+
+    /// <summary>Replaces a digest's text and lines (after lines were taken out).</summary>
+    public async Task ReplaceAsync(long id, string text, IReadOnlyList<DigestLine> lines, CancellationToken cancellationToken)
+    {
+        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE digests SET text = $text, lines = $lines WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$text", text);
+        command.Parameters.AddWithValue("$lines", JsonSerializer.Serialize(lines, DigestJsonContext.Default.IReadOnlyListDigestLine));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Digests whose period starts in [<paramref name="from"/>, <paramref name="until"/>), oldest first.</summary>
     public Task<IReadOnlyList<Digest>> ListAsync(DigestKind? kind, string? agent, DateTimeOffset from, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
         QueryAsync(

@@ -55,6 +55,34 @@ public sealed class ForgetTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task Forget_TakesTheMemoryOutOfDigestsTooAndTheirSearchableCopies_AndDropsSignalsQuotingIt()
+    {
+        using var dir = new TempDirectory();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(At.AddHours(3));
+        await using var engine = await EngineFactory.OpenAsync(dir.Path, embedder, o => o with { Schedule = new Mnemo.Scheduling.ScheduleOptions { TimeZone = "UTC" } });
+        await new Chat()
+            .Say("main", "s1", "user", "We decided to fund Project NIGHTJAR with 4.2 million.", At)
+            .Say("main", "s1", "user", "We decided the team offsite is in Lisbon.", At.AddMinutes(5))
+            .Say("main", "s1", "user", "Where does the NIGHTJAR prototype ship from?", At.AddMinutes(10))
+            .IngestAsync(engine);
+        using var automation = Automation.Create(engine, null, clock);
+        var digest = Assert.Single(await automation.Digests.WriteHourlyAsync(At.AddHours(1), CancellationToken.None));
+        await automation.Signals.DetectAsync(clock.GetUtcNow(), CancellationToken.None);
+        Assert.Contains("NIGHTJAR", digest.Text, StringComparison.Ordinal);
+        Assert.Contains(await automation.Signals.Store.ListAsync(At.AddDays(-1), null, null, 50, CancellationToken.None), s => s.Title.Contains("NIGHTJAR", StringComparison.Ordinal));
+
+        var doomed = (await engine.SelectForForgetAsync(new ForgetSelection(Query: "NIGHTJAR", Limit: 10))).Where(m => m.Role == "user").Select(m => m.Id).ToList();
+        await engine.ForgetAsync(doomed, "test");
+
+        var after = await automation.Digests.Store.GetAsync(digest.Id, CancellationToken.None);
+        Assert.DoesNotContain("NIGHTJAR", after!.Text, StringComparison.Ordinal);
+        Assert.Contains("Lisbon", after.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(await engine.SearchAsync(new SearchRequest("NIGHTJAR", 10)), h => h.Memory.Text.Contains("NIGHTJAR", StringComparison.Ordinal));
+        Assert.Contains(await engine.SearchAsync(new SearchRequest("hourly summary offsite Lisbon", 10)), h => h.Memory.Id == digest.MemoryId && h.Memory.Text.Contains("Lisbon", StringComparison.Ordinal));
+        Assert.DoesNotContain(await automation.Signals.Store.ListAsync(At.AddDays(-1), null, null, 50, CancellationToken.None), s => s.Title.Contains("NIGHTJAR", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ForgetCommand_PreviewsAsksAndForgets_ByAgentAndTime()
     {
         using var dir = new TempDirectory();
