@@ -7,7 +7,10 @@ namespace Mnemo;
 /// </summary>
 public sealed record KeepOptions
 {
-    /// <summary>Conversation turns (every memory but digests) older than this many days are forgotten; null keeps them.</summary>
+    /// <summary>
+    /// Conversation turns (every memory but digests and remembered facts) older than this many days
+    /// are forgotten; the digests written from them stay. Null keeps them.
+    /// </summary>
     public int? TurnsDays { get; set; }
 
     /// <summary>Digests older than this many days are deleted, with their searchable copy; null keeps them.</summary>

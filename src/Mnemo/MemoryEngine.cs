@@ -230,8 +230,18 @@ public sealed class MemoryEngine : IAsyncDisposable
         return await Store.FindAsync(filter, selection.Limit, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes memories for good (text, FTS entry, vector) and records who did it.</summary>
-    public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Deletes memories for good (text, FTS entry, vector) and records who did it; what Mnemo wrote
+    /// from them (digest lines, signals, context notices) goes too.
+    /// </summary>
+    public Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken = default) =>
+        ForgetAsync(ids, actor, scrubDerived: true, cancellationToken);
+
+    /// <param name="scrubDerived">
+    /// False when old turns leave by their keep period: the digests written from them are the
+    /// summary meant to outlive them (they have a keep period of their own).
+    /// </param>
+    public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, bool scrubDerived, CancellationToken cancellationToken)
     {
         IReadOnlyList<long> removed;
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -248,7 +258,7 @@ public sealed class MemoryEngine : IAsyncDisposable
             _writeGate.Release();
         }
 
-        if (removed.Count > 0)
+        if (scrubDerived && removed.Count > 0)
         {
             await ScrubDerivedAsync(removed, cancellationToken).ConfigureAwait(false);
         }

@@ -51,6 +51,7 @@ public sealed partial class DigestService(
         }
 
         var written = new List<Digest>();
+        IReadOnlyDictionary<long, Feedback.MemoryRating>? ratings = null;
         for (var hour = start; hour < end; hour += TimeSpan.FromHours(1))
         {
             foreach (var agent in await engine.Store.GetActiveAgentsAsync(hour, hour + TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false))
@@ -58,7 +59,8 @@ public sealed partial class DigestService(
                 var memories = await engine.Store.GetMemoriesBetweenAsync(hour, hour + TimeSpan.FromHours(1), agent, MaxMemoriesPerHour, cancellationToken).ConfigureAwait(false);
                 var title = $"Mnemo hourly summary · {agent} · {Local(hour):yyyy-MM-dd HH:mm}–{Local(hour + TimeSpan.FromHours(1)):HH:mm}";
                 var task = $"Summarize the last hour of the conversations of agent '{agent}' for the user in at most {options.HourlyMaxLines} bullet lines, under the headings Decisions, Open items, Key details (exact identifiers, names, amounts, dates) and Highlights; leave out empty headings.";
-                var digest = await WriteAsync(DigestKind.Hourly, agent, hour, hour + TimeSpan.FromHours(1), title, task, memories, options.HourlyMaxLines, [], cancellationToken).ConfigureAwait(false);
+                ratings ??= await engine.Feedback.GetAllAsync(cancellationToken).ConfigureAwait(false);
+                var digest = await WriteAsync(DigestKind.Hourly, agent, hour, hour + TimeSpan.FromHours(1), title, task, memories, options.HourlyMaxLines, [], ratings, [], cancellationToken).ConfigureAwait(false);
                 if (digest is not null)
                 {
                     written.Add(digest);
@@ -84,14 +86,23 @@ public sealed partial class DigestService(
         }
 
         var written = new List<Digest>();
-        foreach (var agent in await engine.Store.GetActiveAgentsAsync(start, end, cancellationToken).ConfigureAwait(false))
+        var agents = await engine.Store.GetActiveAgentsAsync(start, end, cancellationToken).ConfigureAwait(false);
+        if (agents.Count == 0)
+        {
+            return written;
+        }
+
+        // The user's votes, read once for all the day's digests.
+        var ratings = await engine.Feedback.GetAllAsync(cancellationToken).ConfigureAwait(false);
+        var approval = await ApprovalLinesAsync(end, weeks: 1, cancellationToken).ConfigureAwait(false);
+        foreach (var agent in agents)
         {
             var memories = await engine.Store.GetMemoriesBetweenAsync(start, end, agent, MaxMemoriesPerDay, cancellationToken).ConfigureAwait(false);
             var hourly = await digests.ListAsync(DigestKind.Hourly, agent, start, end, 100, cancellationToken).ConfigureAwait(false);
             var boosted = hourly.SelectMany(h => h.Lines).SelectMany(l => l.MemoryIds).ToHashSet();
             var title = $"Mnemo daily sync · {agent} · {day:dddd yyyy-MM-dd}";
             var task = $"Consolidate the day of agent '{agent}' into a daily sync of at most {options.DailyMaxLines} bullet lines, under the headings Decisions, Open items, Key details and Highlights; merge repeats and keep exact identifiers.";
-            var digest = await WriteAsync(DigestKind.Daily, agent, start, end, title, task, memories, options.DailyMaxLines, boosted, cancellationToken, hourly).ConfigureAwait(false);
+            var digest = await WriteAsync(DigestKind.Daily, agent, start, end, title, task, memories, options.DailyMaxLines, boosted, ratings, approval, cancellationToken, hourly).ConfigureAwait(false);
             if (digest is null)
             {
                 continue;
@@ -142,6 +153,8 @@ public sealed partial class DigestService(
         IReadOnlyList<(Memory Memory, float[] Vector)> memories,
         int maxLines,
         HashSet<long> boosted,
+        IReadOnlyDictionary<long, Feedback.MemoryRating> ratings,
+        IReadOnlyList<DigestLine> footer,
         CancellationToken cancellationToken,
         IReadOnlyList<Digest>? consolidate = null)
     {
@@ -150,7 +163,6 @@ public sealed partial class DigestService(
             return null;
         }
 
-        var ratings = await engine.Feedback.GetAllAsync(cancellationToken).ConfigureAwait(false);
         var candidates = Rated(ExtractiveSummarizer.Candidates(memories), ratings, boosted);
 
         IReadOnlyList<DigestLine>? lines = null;
@@ -173,11 +185,7 @@ public sealed partial class DigestService(
             .ThenBy(c => c.Memory.Timestamp)
             .Select(c => new DigestLine(c.Section, c.Line, [c.Memory.Id]))
             .ToList();
-        if (kind == DigestKind.Daily)
-        {
-            lines = [.. lines, .. await ApprovalLinesAsync(end, weeks: 1, cancellationToken).ConfigureAwait(false)];
-        }
-
+        lines = [.. lines, .. footer];
         return await StoreAsync(kind, agent, start, end, method, DigestText.Render(title, lines), lines, memories.Count, runId, cancellationToken).ConfigureAwait(false);
     }
 

@@ -26,10 +26,10 @@ internal sealed partial class IngestPipeline(
     ILogger logger)
 {
     public const int MaxReportedIssues = 100;
+    private const string Actor = "ingest";
 
     /// <summary>When the embedder last failed during ingest, and why (health reads it).</summary>
     public FailureRecord EmbeddingFailures { get; } = new();
-    private const string Actor = "ingest";
 
     public async Task<IngestSummary> IngestAsync(string source, string format, IAsyncEnumerable<ReadItem> items, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
     {

@@ -131,7 +131,7 @@ public sealed class RetentionJob(MemoryEngine engine, DigestStore digests) : ISc
                     break;
                 }
 
-                turns += (await engine.ForgetAsync(old, "retention", cancellationToken).ConfigureAwait(false)).Count;
+                turns += (await engine.ForgetAsync(old, "retention", scrubDerived: false, cancellationToken).ConfigureAwait(false)).Count;
                 if (old.Count < Batch)
                 {
                     break;
@@ -147,7 +147,7 @@ public sealed class RetentionJob(MemoryEngine engine, DigestStore digests) : ISc
             var copies = memories.Where(m => m is not null).Select(m => m!.Value).ToList();
             if (copies.Count > 0)
             {
-                await engine.ForgetAsync(copies, "retention", cancellationToken).ConfigureAwait(false);
+                await engine.ForgetAsync(copies, "retention", scrubDerived: false, cancellationToken).ConfigureAwait(false);
             }
         }
 

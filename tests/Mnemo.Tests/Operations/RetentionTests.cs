@@ -47,4 +47,24 @@ public sealed class RetentionTests(EmbedderFixture embedder)
         Assert.Empty(await automation.Digests.Store.ListAsync(DigestKind.Hourly, null, old.AddDays(-1), Now, 10, CancellationToken.None));
         Assert.Contains(await defaults.SearchAsync(new SearchRequest("office lease September", 10)), h => h.Memory.Session == "old");
     }
+
+    [Fact]
+    public async Task OldTurnsLeavingByTheirKeepPeriod_LeaveTheirDigestsWhole()
+    {
+        using var dir = new TempDirectory();
+        var clock = new FakeTimeProvider(Now);
+        await using var engine = await EngineFactory.OpenAsync(dir.Path, embedder, o => o with { Schedule = new ScheduleOptions { TimeZone = "UTC" }, Keep = new KeepOptions { TurnsDays = 30 } });
+        var old = Now.AddDays(-60);
+        await new Chat()
+            .Say("main", "old", "user", "We decided the old office lease ends in September.", old)
+            .IngestAsync(engine);
+        using var automation = Automation.Create(engine, null, clock);
+        var digest = Assert.Single(await automation.Digests.WriteHourlyAsync(old.AddHours(2), CancellationToken.None));
+
+        var run = await automation.Scheduler.RunNowAsync(JobNames.Retention, CancellationToken.None);
+
+        Assert.Contains("1 turns and 0 digests", run.Detail, StringComparison.Ordinal);
+        Assert.Contains("September", (await automation.Digests.Store.GetAsync(digest.Id, CancellationToken.None))!.Text, StringComparison.Ordinal);
+        Assert.Contains(await engine.SearchAsync(new SearchRequest("office lease September", 5)), h => h.Memory.Id == digest.MemoryId);
+    }
 }
