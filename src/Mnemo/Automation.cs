@@ -44,8 +44,8 @@ public sealed class Automation : IDisposable
         Feedback = new Feedback.FeedbackIntake(engine.Feedback, options.Feedback, telegram.IsConfigured ? telegram.ChatId : null, time, loggerFactory.CreateLogger<Feedback.FeedbackIntake>());
         if (telegram.IsConfigured)
         {
-            // One client for sending and for the long poll, so its HTTP timeout outlasts a poll
-            // (Telegram.Bot asks getUpdates to wait as long as the client's timeout); sends set their own.
+            // One client for sending and for the long poll: its HTTP timeout outlasts a poll
+            // (TelegramFeedbackBot.PollSeconds); sends set a shorter one of their own.
             _telegramHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             var bot = new Telegram.Bot.TelegramBotClient(new Telegram.Bot.TelegramBotClientOptions(telegram.BotToken!, string.IsNullOrWhiteSpace(telegram.ApiBaseUrl) ? null : telegram.ApiBaseUrl.TrimEnd('/')), _telegramHttp);
             channels.Add(new TelegramChannel(bot, telegram, options.Feedback.Key.Length > 0 ? Feedback : null));

@@ -100,9 +100,7 @@ internal static class ForgetCommand
         }
 
         await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
-        var selected = await engine.SelectForForgetAsync(new ForgetSelection(request.Ids, request.Agent, request.Session, request.Since, request.Until, request.Query, request.Limit ?? 100), cancellationToken).ConfigureAwait(false);
-        var forgotten = request.DryRun == true || selected.Count == 0 ? [] : await engine.ForgetAsync([.. selected.Select(m => m.Id)], "cli", cancellationToken).ConfigureAwait(false);
-        return new ForgetSelectionJson(request.DryRun == true, selected.Count, [.. selected.Select(m => new ForgetPreviewJson(m.Id, m.Agent, m.Session, m.Role, m.Timestamp, Mnemo.Retention.RecallText.Clip(m.Text, 120)))], [.. forgotten]);
+        return await MnemoApi.RunForgetAsync(engine, request, "cli", cancellationToken).ConfigureAwait(false);
     }
 
     private static void Print(ForgetSelectionJson preview, bool json)

@@ -251,21 +251,26 @@ public static class MnemoApi
             return error;
         }
 
-        IReadOnlyList<Memory> selected;
         try
         {
-            selected = await engine.SelectForForgetAsync(new ForgetSelection(body!.Ids, body.Agent, body.Session, body.Since, body.Until, body.Query, body.Limit ?? 100), cancellationToken).ConfigureAwait(false);
+            return TypedResults.Json(await RunForgetAsync(engine, body!, "api", cancellationToken).ConfigureAwait(false), ApiJsonContext.Default.ForgetSelectionJson);
         }
         catch (ArgumentException ex)
         {
             return RequestBody.Invalid(ex.Message);
         }
+    }
 
-        var dryRun = body.DryRun == true;
-        var forgotten = dryRun || selected.Count == 0 ? [] : await engine.ForgetAsync([.. selected.Select(m => m.Id)], "api", cancellationToken).ConfigureAwait(false);
-        return TypedResults.Json(
-            new ForgetSelectionJson(dryRun, selected.Count, [.. selected.Select(m => new ForgetPreviewJson(m.Id, m.Agent, m.Session, m.Role, m.Timestamp, Mnemo.Retention.RecallText.Clip(m.Text, 120)))], [.. forgotten]),
-            ApiJsonContext.Default.ForgetSelectionJson);
+    /// <summary>Selects what a forget request names and, unless it is a dry run, forgets it (the route and <c>mnemo forget</c> without a serve).</summary>
+    /// <exception cref="ArgumentException">The request names nothing, or a bad limit.</exception>
+    public static async Task<ForgetSelectionJson> RunForgetAsync(MemoryEngine engine, ForgetRequestJson request, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(request);
+        var selected = await engine.SelectForForgetAsync(new ForgetSelection(request.Ids, request.Agent, request.Session, request.Since, request.Until, request.Query, request.Limit ?? 100), cancellationToken).ConfigureAwait(false);
+        var dryRun = request.DryRun == true;
+        var forgotten = dryRun || selected.Count == 0 ? [] : await engine.ForgetAsync([.. selected.Select(m => m.Id)], actor, cancellationToken).ConfigureAwait(false);
+        return new ForgetSelectionJson(dryRun, selected.Count, [.. selected.Select(m => new ForgetPreviewJson(m.Id, m.Agent, m.Session, m.Role, m.Timestamp, Mnemo.Retention.RecallText.Clip(m.Text, 120)))], [.. forgotten]);
     }
 
     private static async Task<IResult> ForgetAsync(long id, MemoryEngine engine, CancellationToken cancellationToken)

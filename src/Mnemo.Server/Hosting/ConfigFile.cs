@@ -119,7 +119,7 @@ public static class ConfigFile
         root["Auth"] is JsonObject auth && auth[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0;
 
     private static string NewToken() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     private static void Write(string path, string json)
     {

@@ -192,19 +192,11 @@ public static class MnemoServer
 
         var directory = options.ResolveDirectory(settings.Memory.DataDirectory);
         DataDirectory.Ensure(directory);
-        var file = new Serilog.LoggerConfiguration().MinimumLevel.Is(level switch
-        {
-            LogLevel.Trace => Serilog.Events.LogEventLevel.Verbose,
-            LogLevel.Debug => Serilog.Events.LogEventLevel.Debug,
-            LogLevel.Information => Serilog.Events.LogEventLevel.Information,
-            LogLevel.Warning => Serilog.Events.LogEventLevel.Warning,
-            LogLevel.Error => Serilog.Events.LogEventLevel.Error,
-            _ => Serilog.Events.LogEventLevel.Fatal,
-        });
+        var file = new LoggerConfiguration().MinimumLevel.Is(Serilog.Extensions.Logging.LevelConvert.ToSerilogLevel(level));
         var path = Path.Combine(directory, "mnemo.log");
         file = options.Format == "json"
             ? file.WriteTo.File(new Serilog.Formatting.Compact.RenderedCompactJsonFormatter(), path, fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1))
             : file.WriteTo.File(path, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}", fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1));
-        Serilog.SerilogLoggingBuilderExtensions.AddSerilog(logging, file.CreateLogger(), dispose: true);
+        logging.AddSerilog(file.CreateLogger(), dispose: true);
     }
 }

@@ -37,8 +37,7 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
     /// The webhook's secret: derived from the feedback key, so it needs no setting of its own and
     /// changes when the key does. Letters, digits, '-' and '_' only, as Telegram requires.
     /// </summary>
-    public string WebhookSecret { get; } = Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(intake.Options.Key), "telegram-webhook"u8))
-        .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public string WebhookSecret { get; } = System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(intake.Options.Key), "telegram-webhook"u8));
 
     /// <summary>The 👍/👎 row under a digest or signal; the vote already recorded through it is marked.</summary>
     public static InlineKeyboardMarkup Keyboard(FeedbackIntake intake, FeedbackTarget target, long targetId, int? chosen, DateTimeOffset? expires) =>
@@ -111,7 +110,7 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
             {
                 Failed(ex, "polling");
                 await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxErrorPause.Ticks));
+                pause = Longer(pause);
                 continue;
             }
 
@@ -139,10 +138,13 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
             {
                 Failed(ex, "setting the webhook");
                 await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxErrorPause.Ticks));
+                pause = Longer(pause);
             }
         }
     }
+
+    /// <summary>The next pause after a failure: twice the last, at most <see cref="MaxErrorPause"/>.</summary>
+    private static TimeSpan Longer(TimeSpan pause) => TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxErrorPause.Ticks));
 
     /// <summary>Asks Telegram who the bot is (health); null when it answers, else why not.</summary>
     public async Task<string?> ProbeAsync(CancellationToken cancellationToken)

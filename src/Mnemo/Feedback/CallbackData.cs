@@ -100,7 +100,7 @@ public static class CallbackData
     private static string Tag(string body, byte[] key)
     {
         var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(body));
-        return Convert.ToBase64String(mac, 0, TagBytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(mac.AsSpan(0, TagBytes));
     }
 
     private static char Letter(FeedbackTarget target) => target switch

@@ -245,7 +245,8 @@ internal static class Migrations
         CREATE UNIQUE INDEX ux_feedback_vote ON feedback(target_kind, target_id, who);
         CREATE INDEX ix_feedback_at ON feedback(at);
         """,
-        // 6: what was brought back after each compaction, told to the user so they can rate it.
+        // 6: what was brought back after each compaction, told to the user so they can rate it;
+        // memories by when they were stored.
         """
         CREATE TABLE context_notices (
             id            INTEGER PRIMARY KEY,
@@ -257,6 +258,8 @@ internal static class Migrations
             created_at    INTEGER NOT NULL,
             delivered_at  INTEGER
         ) STRICT;
+        -- Health's data-quality check reads the last two weeks of ingest by when it was stored.
+        CREATE INDEX ix_memories_created ON memories(created_at);
         """,
     ];
 }

@@ -237,7 +237,7 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP TABLE context_notices; PRAGMA user_version = {latest - 1};";
+            command.CommandText = $"DROP TABLE context_notices; DROP INDEX ix_memories_created; PRAGMA user_version = {latest - 1};";
             await command.ExecuteNonQueryAsync();
         }
 
