@@ -14,7 +14,7 @@ namespace Mnemo.Bench;
 /// </summary>
 internal static class DigestBenchmark
 {
-    public static async Task RunAsync(List<Turn> turns, MiniLmEmbeddingGenerator embedder)
+    public static async Task RunAsync(List<Turn> turns, LocalEmbeddingGenerator embedder)
     {
         var weekEnd = new DateTimeOffset(2026, 11, 29, 22, 0, 0, TimeSpan.Zero);
         var weekStart = weekEnd.AddDays(-6).Date;

@@ -20,7 +20,7 @@ namespace Mnemo.Bench;
 /// </summary>
 internal static class RetainedContextBenchmark
 {
-    public static async Task RunAsync(int size, List<Turn> seedTurns, List<float[]> seedVectors, List<string> prompts, MiniLmEmbeddingGenerator embedder)
+    public static async Task RunAsync(int size, List<Turn> seedTurns, List<float[]> seedVectors, List<string> prompts, LocalEmbeddingGenerator embedder)
     {
         var dir = Path.Combine(Path.GetTempPath(), "mnemo-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);

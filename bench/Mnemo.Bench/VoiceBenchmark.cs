@@ -30,7 +30,7 @@ internal static class VoiceBenchmark
         }
     }
 
-    public static async Task RunAsync(string speech, Embeddings.MiniLmEmbeddingGenerator embedder)
+    public static async Task RunAsync(string speech, Embeddings.LocalEmbeddingGenerator embedder)
     {
         var dir = Path.Combine(Path.GetTempPath(), "mnemo-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);

@@ -3,8 +3,15 @@ namespace Mnemo;
 /// <summary>Which embedding model turns text into vectors.</summary>
 public sealed record EmbeddingOptions
 {
-    /// <summary><c>minilm</c> (local, default) or <c>openai</c> (any OpenAI-compatible endpoint).</summary>
-    public string Provider { get; init; } = "minilm";
+    /// <summary>
+    /// <c>auto</c> (default): the local model the store's vectors came from, and for a new store
+    /// <c>minilm</c>; a local model by name (<c>minilm</c>, <c>arctic-xs</c>); or <c>openai</c>
+    /// (any OpenAI-compatible endpoint).
+    /// </summary>
+    public string Provider { get; init; } = Auto;
+
+    /// <summary>The provider that keeps an existing store's model and gives a new one the default local model.</summary>
+    public const string Auto = "auto";
 
     /// <summary>Base URL of the OpenAI-compatible API, e.g. <c>http://127.0.0.1:11434/v1</c>.</summary>
     public Uri? BaseUrl { get; init; }
@@ -26,14 +33,24 @@ public sealed record EmbeddingOptions
     {
         var options = new EmbeddingOptions();
         var provider = Environment.GetEnvironmentVariable("MNEMO_EMBEDDINGS_PROVIDER");
-        if (string.IsNullOrWhiteSpace(provider) || provider == "minilm")
+        if (string.IsNullOrWhiteSpace(provider))
         {
             return options;
         }
 
+        if (provider == Auto)
+        {
+            return options;
+        }
+
+        if (Embeddings.LocalEmbeddingModel.Find(provider) is { } local)
+        {
+            return options with { Provider = local.Name };
+        }
+
         if (provider != "openai")
         {
-            throw new ArgumentException($"MNEMO_EMBEDDINGS_PROVIDER must be 'minilm' or 'openai', not '{provider}'");
+            throw new ArgumentException($"MNEMO_EMBEDDINGS_PROVIDER must be {ProviderNames}, not '{provider}'");
         }
 
         var url = Environment.GetEnvironmentVariable("MNEMO_EMBEDDINGS_URL");
@@ -64,4 +81,7 @@ public sealed record EmbeddingOptions
             Dimensions = dimensions,
         };
     }
+
+    /// <summary>The accepted provider names, for error messages.</summary>
+    public static string ProviderNames => "'auto', " + string.Join(", ", Embeddings.LocalEmbeddingModel.All.Select(m => $"'{m.Name}'")) + " or 'openai'";
 }

@@ -79,14 +79,27 @@ public sealed class MemoryEngine : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         DataDirectory.Ensure(options.DataDirectory);
         var owns = embedder is null;
-        embedder ??= CreateEmbedder(options.Embeddings);
-        var metadata = embedder.GetService<EmbeddingGeneratorMetadata>();
-        var modelId = metadata?.DefaultModelId ?? "unknown";
-        var dimensions = metadata?.DefaultModelDimensions ?? MiniLmEmbeddingGenerator.Dimensions;
         SqliteMemoryStore? store = null;
         try
         {
             store = await SqliteMemoryStore.OpenAsync(options.DatabasePath, time, cancellationToken).ConfigureAwait(false);
+            if (embedder is null)
+            {
+                var embeddings = options.Embeddings;
+                if (embeddings.Provider == EmbeddingOptions.Auto)
+                {
+                    // A store keeps the model its vectors came from; a new one gets the default.
+                    var recorded = await store.GetEmbeddingModelAsync(cancellationToken).ConfigureAwait(false);
+                    var model = LocalEmbeddingModel.All.FirstOrDefault(m => recorded?.StartsWith(m.ModelId + "|", StringComparison.Ordinal) == true) ?? LocalEmbeddingModel.Default;
+                    embeddings = embeddings with { Provider = model.Name };
+                }
+
+                embedder = CreateEmbedder(embeddings);
+            }
+
+            var metadata = embedder.GetService<EmbeddingGeneratorMetadata>();
+            var modelId = metadata?.DefaultModelId ?? "unknown";
+            var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingGenerator.Dimensions;
             await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
             var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
             return new MemoryEngine(options, store, index, embedder, owns, modelId, time, loggerFactory);
@@ -100,7 +113,7 @@ public sealed class MemoryEngine : IAsyncDisposable
 
             if (owns)
             {
-                embedder.Dispose();
+                embedder?.Dispose();
             }
 
             throw;
@@ -113,15 +126,16 @@ public sealed class MemoryEngine : IAsyncDisposable
         // The model loads when something is first embedded, not when a store is opened.
         return options.Provider switch
         {
-            "minilm" => new LazyEmbeddingGenerator(
-                new EmbeddingGeneratorMetadata("onnxruntime", null, MiniLmEmbeddingGenerator.ModelId, MiniLmEmbeddingGenerator.Dimensions),
-                () => new MiniLmEmbeddingGenerator()),
+            EmbeddingOptions.Auto => CreateEmbedder(options with { Provider = LocalEmbeddingModel.Default.Name }),
+            _ when LocalEmbeddingModel.Find(options.Provider) is { } local => new LazyEmbeddingGenerator(
+                new EmbeddingGeneratorMetadata("onnxruntime", null, local.ModelId, LocalEmbeddingGenerator.Dimensions),
+                () => new LocalEmbeddingGenerator(local)),
             "openai" => new OpenAiEmbeddingGenerator(
                 options.BaseUrl ?? throw new ArgumentException("Embeddings.BaseUrl is required for the openai provider"),
                 options.Model ?? throw new ArgumentException("Embeddings.Model is required for the openai provider"),
                 options.ApiKey,
                 options.Dimensions),
-            _ => throw new ArgumentException($"unknown embedding provider '{options.Provider}'; use 'minilm' or 'openai'"),
+            _ => throw new ArgumentException($"unknown embedding provider '{options.Provider}'; use {string.Join(", ", LocalEmbeddingModel.All.Select(m => $"'{m.Name}'"))} or 'openai'"),
         };
     }
 

@@ -43,7 +43,7 @@ public static class MnemoOptionsValidator
         Check(i.Hnsw.ExpansionSearch >= 1, "Index.Hnsw.ExpansionSearch", i.Hnsw.ExpansionSearch, "must be at least 1");
 
         var e = options.Embeddings;
-        Check(e.Provider is "minilm" or "openai", "Embeddings.Provider", e.Provider, "must be 'minilm' or 'openai'");
+        Check(e.Provider is "openai" or EmbeddingOptions.Auto || Embeddings.LocalEmbeddingModel.Find(e.Provider) is not null, "Embeddings.Provider", e.Provider, $"must be {EmbeddingOptions.ProviderNames}");
         Check(e.Provider != "openai" || e.BaseUrl is not null, "Embeddings.BaseUrl", "(none)", "is required for the openai provider");
         Check(e.Provider != "openai" || !string.IsNullOrWhiteSpace(e.Model), "Embeddings.Model", "(none)", "is required for the openai provider");
         Check(e.Dimensions > 0, "Embeddings.Dimensions", e.Dimensions, "must be positive");

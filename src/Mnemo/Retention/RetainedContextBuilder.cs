@@ -106,7 +106,7 @@ public sealed partial class RetainedContextBuilder
 
     private async Task<float[]?> EmbedAsync(string prompt, CancellationToken cancellationToken)
     {
-        var embedding = await _embedder.GenerateAsync([ClipPrompt(prompt)], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var embedding = await _embedder.GenerateAsync([ClipPrompt(prompt)], EmbeddingInput.Query, cancellationToken).ConfigureAwait(false);
         var vector = embedding[0].Vector.ToArray();
         VectorMath.NormalizeInPlace(vector);
         return vector;

