@@ -14,21 +14,21 @@ namespace Mnemo.Bench;
 
 internal static class MacroBenchmark
 {
-    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false, bool digestsOnly = false)
+    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false, bool digestsOnly = false, bool searchOnly = false)
     {
         Console.WriteLine($"# Mnemo macro benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         var issues = new List<ReadIssue>();
         var conversations = LocomoDataset.Load(locomoPath, null, issues);
         var turns = conversations.SelectMany(c => c.Turns).ToList();
         var questions = conversations.SelectMany(c => c.Questions).Select(q => q.Question).ToList();
-        using var embedder = new MiniLmEmbeddingGenerator();
+        using var embedder = new LocalEmbeddingGenerator();
         if (digestsOnly)
         {
             await DigestBenchmark.RunAsync(quick ? turns.Take(1000).ToList() : turns, embedder);
             return 0;
         }
 
-        if (sizes is null && !contextOnly)
+        if (sizes is null && !contextOnly && !searchOnly)
         {
             await IngestAgainstModelAsync(embedder, turns.Take(quick ? 500 : 2000).ToList());
         }
@@ -38,13 +38,18 @@ internal static class MacroBenchmark
         var seedTurns = turns.Take(quick ? 500 : 2000).ToList();
         var seedVectors = (await embedder.GenerateAsync(seedTurns.Select(t => t.Text).ToList())).Select(e => e.Vector.ToArray()).ToList();
         var queryTexts = questions.Take(quick ? 50 : 200).ToList();
-        var queryVectors = (await embedder.GenerateAsync(queryTexts)).Select(e => e.Vector.ToArray()).ToList();
+        var queryVectors = (await embedder.GenerateAsync(queryTexts, EmbeddingInput.Query)).Select(e => e.Vector.ToArray()).ToList();
         if (!contextOnly)
         {
             foreach (var size in sizes ?? (quick ? [10_000] : [10_000, 100_000]))
             {
                 await SearchAtScaleAsync(size, seedTurns, seedVectors, queryTexts, queryVectors);
             }
+        }
+
+        if (searchOnly)
+        {
+            return 0;
         }
 
         await RetainedContextBenchmark.RunAsync(quick ? 10_000 : 100_000, seedTurns, seedVectors, queryTexts, embedder);
@@ -57,7 +62,7 @@ internal static class MacroBenchmark
     }
 
     /// <summary>Turns per second through the whole ingest pipeline against the bare model on the same texts.</summary>
-    private static async Task IngestAgainstModelAsync(MiniLmEmbeddingGenerator embedder, List<Turn> turns)
+    private static async Task IngestAgainstModelAsync(LocalEmbeddingGenerator embedder, List<Turn> turns)
     {
         var chunking = new ChunkingOptions();
         string? previous = null;
@@ -180,7 +185,7 @@ internal static class MacroBenchmark
     /// <summary>Writes <paramref name="size"/> memories straight into the store, bypassing the model.</summary>
     internal static async Task FillAsync(SqliteMemoryStore store, int size, List<Turn> seedTurns, List<float[]> seedVectors, Random random)
     {
-        const string Model = FixedEmbedder.Model;
+        var model = FixedEmbedder.Model;
         for (var start = 0; start < size; start += 2000)
         {
             var memories = new List<NewMemory>();
@@ -192,13 +197,13 @@ internal static class MacroBenchmark
                 var vector = seedVectors[seed].Select(x => x + (float)((random.NextDouble() - 0.5) * 0.05)).ToArray();
                 VectorMath.NormalizeInPlace(vector);
                 var id = i.ToString(CultureInfo.InvariantCulture);
-                var embeddingHash = Hashes.Of(Model, id);
+                var embeddingHash = Hashes.Of(model, id);
                 embeddings.Add(new StoredEmbedding(embeddingHash, vector));
                 memories.Add(new NewMemory(Hashes.Of("bench", id), $"agent{i / 400 % 5}", $"s{i / 400}", id, null, 0, i, turn.Role, turn.Provenance.Speaker, null, false, turn.Text,
                     string.Empty, turn.Timestamp, "bench", Hashes.Of(turn.Text), embeddingHash));
             }
 
-            var result = await store.WriteBatchAsync(memories, embeddings, Model, null, "bench", CancellationToken.None);
+            var result = await store.WriteBatchAsync(memories, embeddings, model, null, "bench", CancellationToken.None);
             _ = result;
         }
     }
@@ -217,7 +222,7 @@ internal static class MacroBenchmark
     /// <summary>Stands in for the model where the benchmark supplies vectors itself; it must never be asked to embed.</summary>
     private sealed class FixedEmbedder(int dimensions) : IEmbeddingGenerator<string, Embedding<float>>
     {
-        public const string Model = MiniLmEmbeddingGenerator.ModelId;
+        public static readonly string Model = LocalEmbeddingModel.MiniLm.ModelId;
 
         public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("the search benchmark passes query vectors; nothing should be embedded here");

@@ -2,15 +2,21 @@ using Mnemo.Bench;
 
 // Macro benchmark: ingest against the raw model, and search latency at 10k and 100k memories,
 // exact against HNSW, and retained context (POST /v1/context), in one process.
-// Usage: dotnet run -c Release --project bench/Mnemo.Bench [-- --quick | --context | --digests | --voice | --sizes N,...]
+// Usage: dotnet run -c Release --project bench/Mnemo.Bench [-- --quick | --search | --context | --digests | --voice | --retrieval | --sizes N,...]
 var quick = args.Contains("--quick");
 var locomo = args.SkipWhile(a => a != "--locomo").Skip(1).FirstOrDefault() ?? Path.Combine("..", "shared", "data", "locomo", "locomo10.json");
 var sizes = args.SkipWhile(a => a != "--sizes").Skip(1).FirstOrDefault()?.Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+if (args.Contains("--retrieval"))
+{
+    string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    return await RetrievalBenchmark.RunAsync(locomo, Value("--only"), Value("--dump"));
+}
+
 if (args.Contains("--voice"))
 {
-    using var embedder = new Mnemo.Embeddings.MiniLmEmbeddingGenerator();
+    using var embedder = new Mnemo.Embeddings.LocalEmbeddingGenerator();
     await Mnemo.Bench.VoiceBenchmark.RunAsync(Path.Combine("..", "shared", "fixtures", "speech"), embedder);
     return 0;
 }
 
-return await MacroBenchmark.RunAsync(locomo, quick, sizes, contextOnly: args.Contains("--context"), digestsOnly: args.Contains("--digests"));
+return await MacroBenchmark.RunAsync(locomo, quick, sizes, contextOnly: args.Contains("--context"), digestsOnly: args.Contains("--digests"), searchOnly: args.Contains("--search"));

@@ -6,4 +6,5 @@ namespace Mnemo.Datasets;
 /// <param name="Category">Category label for per-category figures.</param>
 /// <param name="Evidence">Gold evidence: entry ids (LoCoMo turns) or session labels (LongMemEval).</param>
 /// <param name="EvidenceIsSession">True when <paramref name="Evidence"/> names sessions rather than turns.</param>
-public sealed record EvalQuestion(string Id, string Question, string Category, IReadOnlyList<string> Evidence, bool EvidenceIsSession);
+/// <param name="At">When the question is asked, where the dataset says (LongMemEval's question date).</param>
+public sealed record EvalQuestion(string Id, string Question, string Category, IReadOnlyList<string> Evidence, bool EvidenceIsSession, DateTimeOffset? At = null);

@@ -56,7 +56,7 @@ public static class LongMemEvalDataset
             }
 
             var category = JsonValues.String(item, "question_type") ?? "unknown";
-            result.Add(new EvalConversation(questionId, turns, [new EvalQuestion(questionId, question, category, evidence, EvidenceIsSession: true)]));
+            result.Add(new EvalConversation(questionId, turns, [new EvalQuestion(questionId, question, category, evidence, EvidenceIsSession: true, ParseDate(JsonValues.String(item, "question_date")))]));
         }
 
         return result;

@@ -9,4 +9,11 @@ public sealed record EvalReport(
     IReadOnlyDictionary<string, int> CategoryQuestions,
     double IngestSeconds,
     double QueryP50Ms,
-    double QueryP95Ms);
+    double QueryP95Ms)
+{
+    /// <summary>Search alone, the query embedding excluded.</summary>
+    public double SearchP50Ms { get; init; }
+
+    /// <summary>Search alone, the query embedding excluded.</summary>
+    public double SearchP95Ms { get; init; }
+}

@@ -26,7 +26,7 @@ public sealed class HybridSearcher(
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.K);
         using var activity = Telemetry.Source.StartActivity("mnemo.search");
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var embedding = await embedder.GenerateAsync([request.Query], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var embedding = await embedder.GenerateAsync([request.Query], EmbeddingInput.Query, cancellationToken).ConfigureAwait(false);
         var query = embedding[0].Vector.ToArray();
         VectorMath.NormalizeInPlace(query);
         var hits = await SearchAsync(request, query, cancellationToken).ConfigureAwait(false);
@@ -68,9 +68,14 @@ public sealed class HybridSearcher(
             candidate.VectorNorm = VectorNorm(hit.Similarity);
         }
 
+        if (options.TimeWeight > 0)
+        {
+            await AddTimeWindowsAsync(request, filter, terms, queryVector, candidates, maxText, VectorNorm, cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var candidate in candidates.Values)
         {
-            candidate.Base = (options.TextWeight * candidate.TextNorm) + (options.VectorWeight * candidate.VectorNorm);
+            candidate.Base = (options.TextWeight * candidate.TextNorm) + (options.VectorWeight * candidate.VectorNorm) + candidate.Time;
         }
 
         if (options.NeighbourWeight > 0 && candidates.Count > 0)
@@ -85,6 +90,11 @@ public sealed class HybridSearcher(
             }
         }
 
+        if (options.FeedbackWeight > 0 && candidates.Count > 0)
+        {
+            await AddFeedbackAsync(candidates, queryVector, allowed, pool, VectorNorm, cancellationToken).ConfigureAwait(false);
+        }
+
         var ranked = candidates.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.Id).Take(Math.Max(request.K * 3, 50)).ToList();
         var memories = (await store.GetMemoriesAsync(ranked.Select(c => c.Id).ToList(), cancellationToken).ConfigureAwait(false)).ToDictionary(m => m.Id);
         ranked.RemoveAll(c => !memories.ContainsKey(c.Id));
@@ -97,6 +107,35 @@ public sealed class HybridSearcher(
             }
 
             ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
+        }
+
+        // A question naming someone who speaks in these memories is most likely about what they said.
+        if (options.SpeakerWeight > 1 && NamedSpeakers(request.Query, ranked.Select(c => memories[c.Id].Speaker)) is { Count: > 0 } named)
+        {
+            foreach (var candidate in ranked.Where(c => memories[c.Id].Speaker is { } speaker && named.Contains(speaker)))
+            {
+                candidate.Weight *= options.SpeakerWeight;
+                candidate.Fused *= options.SpeakerWeight;
+            }
+
+            ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
+        }
+
+        // A question about when, or how long, is answered by something that says when.
+        if (options.WhenWeight > 1 && AnswerText.AsksWhen(request.Query))
+        {
+            foreach (var candidate in ranked.Where(c => AnswerText.SaysWhen(memories[c.Id].Text)))
+            {
+                candidate.Weight *= options.WhenWeight;
+                candidate.Fused *= options.WhenWeight;
+            }
+
+            ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
+        }
+
+        if (options.SessionSpread > 0)
+        {
+            ranked = SpreadOverSessions(ranked, memories);
         }
 
         if (request.Recency)
@@ -124,9 +163,111 @@ public sealed class HybridSearcher(
             .Select(c => new SearchHit(
                 memories[c.Id],
                 c.Fused,
-                new ScoreExplanation(c.Vector, c.Text, c.Neighbour, c.Weight, c.Recency, c.Fused),
+                new ScoreExplanation(c.Vector, c.Text, c.Neighbour, c.Weight, c.Recency, c.Fused, c.Time),
                 QueryText.Snippet(memories[c.Id].Text, terms)))
             .ToList();
+    }
+
+    /// <summary>
+    /// Memories stored within a span of time the query names become candidates (scored on their own
+    /// vector and words) and get the time bonus. A span holding too many memories is ignored.
+    /// </summary>
+    private async Task AddTimeWindowsAsync(SearchRequest request, MemoryFilter filter, IReadOnlyList<string> terms, float[] queryVector, Dictionary<long, Candidate> candidates, double maxText, Func<float, double> vectorNorm, CancellationToken cancellationToken)
+    {
+        var windows = QueryTime.Windows(request.Query, request.At ?? time.GetUtcNow());
+        if (windows.Count == 0)
+        {
+            return;
+        }
+
+        var inWindow = new HashSet<long>();
+        foreach (var window in windows)
+        {
+            var within = filter with
+            {
+                Since = filter.Since is { } since && since > window.Start ? since : window.Start,
+                Until = filter.Until is { } until && until < window.End ? until : window.End,
+            };
+            var ids = await store.FilterIdsAsync(within, cancellationToken, options.TimeWindowLimit + 1).ConfigureAwait(false);
+            if (ids.Count == 0 || ids.Count > options.TimeWindowLimit)
+            {
+                continue;
+            }
+
+            inWindow.UnionWith(ids);
+            var unscored = ids.Where(id => !candidates.TryGetValue(id, out var c) || c.Vector is null).ToList();
+            foreach (var (id, vector) in await store.GetVectorsAsync(unscored, cancellationToken).ConfigureAwait(false))
+            {
+                var candidate = Get(candidates, id);
+                candidate.Vector = VectorMath.Similarity(queryVector, vector);
+                candidate.VectorNorm = vectorNorm(candidate.Vector.Value);
+            }
+
+            foreach (var (id, score) in await store.SearchTextAsync(terms, within, options.CandidatePool, cancellationToken).ConfigureAwait(false))
+            {
+                var candidate = Get(candidates, id);
+                if (candidate.Text is null)
+                {
+                    candidate.Text = score;
+                    candidate.TextNorm = maxText > 0 ? Math.Min(1, score / maxText) : 0;
+                }
+            }
+        }
+
+        foreach (var id in inWindow)
+        {
+            if (candidates.TryGetValue(id, out var candidate))
+            {
+                candidate.Time = options.TimeWeight;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pseudo-relevance feedback: the best hits so far describe what is sought better than the
+    /// question's few words; memories close to them (often the same subject in other sessions)
+    /// gain a share of the score.
+    /// </summary>
+    private async Task AddFeedbackAsync(Dictionary<long, Candidate> candidates, float[] queryVector, HashSet<long>? allowed, int pool, Func<float, double> vectorNorm, CancellationToken cancellationToken)
+    {
+        var top = candidates.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.Id).Take(options.FeedbackDepth).Select(c => c.Id).ToList();
+        var vectors = await store.GetVectorsAsync(top, cancellationToken).ConfigureAwait(false);
+        if (vectors.Count == 0)
+        {
+            return;
+        }
+
+        var centroid = new float[queryVector.Length];
+        foreach (var vector in vectors.Values)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(centroid, vector, centroid);
+        }
+
+        VectorMath.NormalizeInPlace(centroid);
+        var hits = await VectorCandidatesAsync(centroid, allowed, pool, cancellationToken).ConfigureAwait(false);
+        if (hits.Count == 0)
+        {
+            return;
+        }
+
+        var fresh = hits.Where(h => !candidates.ContainsKey(h.Id)).Select(h => h.Id).ToList();
+        foreach (var (id, vector) in await store.GetVectorsAsync(fresh, cancellationToken).ConfigureAwait(false))
+        {
+            var candidate = Get(candidates, id);
+            candidate.Vector = VectorMath.Similarity(queryVector, vector);
+            candidate.VectorNorm = vectorNorm(candidate.Vector.Value);
+            candidate.Base = options.VectorWeight * candidate.VectorNorm;
+            candidate.Fused = candidate.Base;
+        }
+
+        var (min, max) = (hits.Min(h => h.Similarity), hits.Max(h => h.Similarity));
+        foreach (var hit in hits)
+        {
+            if (candidates.TryGetValue(hit.Id, out var candidate))
+            {
+                candidate.Fused += options.FeedbackWeight * (max > min ? (hit.Similarity - min) / (max - min) : 1);
+            }
+        }
     }
 
     /// <summary>The most candidates asked of the index for a filtered search.</summary>
@@ -207,7 +348,7 @@ public sealed class HybridSearcher(
                 var candidate = Get(candidates, id);
                 candidate.Vector = VectorMath.Similarity(query, vector);
                 candidate.VectorNorm = vectorNorm(candidate.Vector.Value);
-                candidate.Base = options.VectorWeight * candidate.VectorNorm;
+                candidate.Base = (options.VectorWeight * candidate.VectorNorm) + candidate.Time;
             }
 
             foreach (var (id, pair) in await store.GetNeighboursAsync(vectors.Keys.ToList(), cancellationToken).ConfigureAwait(false))
@@ -235,6 +376,26 @@ public sealed class HybridSearcher(
             candidate.Neighbour = options.NeighbourWeight * best;
             candidate.Fused = candidate.Base + candidate.Neighbour;
         }
+    }
+
+    /// <summary>
+    /// Each further hit from a session already represented counts a little less, so that what was
+    /// said about the same thing in other sessions reaches the first page too.
+    /// </summary>
+    private List<Candidate> SpreadOverSessions(List<Candidate> ranked, Dictionary<long, Memory> memories)
+    {
+        var seen = new Dictionary<(string Agent, string Session), int>();
+        var adjusted = new List<(Candidate Candidate, double Score)>(ranked.Count);
+        foreach (var candidate in ranked)
+        {
+            var memory = memories[candidate.Id];
+            var key = (memory.Agent, memory.Session);
+            var before = seen.GetValueOrDefault(key);
+            seen[key] = before + 1;
+            adjusted.Add((candidate, candidate.Fused * Math.Pow(1 - options.SessionSpread, before)));
+        }
+
+        return [.. adjusted.OrderByDescending(a => a.Score).ThenBy(a => a.Candidate.Id).Select(a => a.Candidate)];
     }
 
     /// <summary>Cosine similarity above which two memories count as the same thing said twice.</summary>
@@ -271,6 +432,25 @@ public sealed class HybridSearcher(
         return chosen;
     }
 
+    /// <summary>The speakers among <paramref name="speakers"/> whose name the query uses as a word.</summary>
+    internal static HashSet<string> NamedSpeakers(string query, IEnumerable<string?> speakers)
+    {
+        var words = query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w.Trim().Trim(['.', ',', ';', ':', '!', '?', '"', '(', ')', '’', '\'']))
+            .Select(w => w.EndsWith("'s", StringComparison.OrdinalIgnoreCase) || w.EndsWith("’s", StringComparison.OrdinalIgnoreCase) ? w[..^2] : w)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var speaker in speakers)
+        {
+            if (!string.IsNullOrWhiteSpace(speaker) && !named.Contains(speaker) && words.Contains(speaker))
+            {
+                named.Add(speaker);
+            }
+        }
+
+        return named;
+    }
+
     private static bool IsQuestion(string text) => text.AsSpan().TrimEnd().EndsWith("?", StringComparison.Ordinal);
 
     private static Candidate Get(Dictionary<long, Candidate> candidates, long id)
@@ -303,6 +483,8 @@ public sealed class HybridSearcher(
         public double Weight { get; set; } = 1;
 
         public double Recency { get; set; }
+
+        public double Time { get; set; }
 
         public double Fused { get; set; }
     }

@@ -7,4 +7,5 @@ namespace Mnemo.Search;
 /// <param name="Weight">Multiplier applied after fusion: below 1 when the memory is itself a question.</param>
 /// <param name="Recency">The recency bonus.</param>
 /// <param name="Fused">The final score the hits are ordered by.</param>
-public sealed record ScoreExplanation(double? Vector, double? Text, double Neighbour, double Weight, double Recency, double Fused);
+/// <param name="Time">The bonus for lying in a span of time the query names ("in June 2023", "last week").</param>
+public sealed record ScoreExplanation(double? Vector, double? Text, double Neighbour, double Weight, double Recency, double Fused, double Time = 0);

@@ -24,6 +24,30 @@ public sealed record SearchOptions
     /// </summary>
     public double QuestionWeight { get; init; } = 0.7;
 
+    /// <summary>
+    /// Bonus for memories stored within a span of time the query names ("on 3 June, 2023", "last
+    /// week"): they are searched as candidates too, and rank above equally good matches from other times.
+    /// </summary>
+    public double TimeWeight { get; init; } = 0.3;
+
+    /// <summary>A named span holding more memories than this says too little to act on, and is ignored.</summary>
+    public int TimeWindowLimit { get; init; } = 2000;
+
+    /// <summary>Score multiplier, for a question asking when or how long, of memories that say when ("last week", "in 2019", "for three years").</summary>
+    public double WhenWeight { get; init; } = 1.4;
+
+    /// <summary>Share by which each further hit from an already represented session is lowered (0: off).</summary>
+    public double SessionSpread { get; init; }
+
+    /// <summary>Pseudo-relevance feedback: weight of closeness to the first hits' centroid (0: off).</summary>
+    public double FeedbackWeight { get; init; }
+
+    /// <summary>How many of the first hits make the feedback centroid.</summary>
+    public int FeedbackDepth { get; init; } = 3;
+
+    /// <summary>Score multiplier for memories spoken by someone the query names ("What does Anna paint?").</summary>
+    public double SpeakerWeight { get; init; } = 1.35;
+
     /// <summary>MMR trade-off between relevance (1) and novelty (0) when diversity is asked for.</summary>
     public double MmrLambda { get; init; } = 0.7;
 

@@ -80,6 +80,15 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     }
 
     /// <summary>Records the embedding model the store's vectors come from; refuses a different one.</summary>
+    /// <summary>The embedding model recorded for this store (<c>model|dimensions</c>), or null for a new store.</summary>
+    public async Task<string?> GetEmbeddingModelAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM store_meta WHERE key = 'embedding_model'";
+        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task EnsureEmbeddingModelAsync(string modelId, int dimensions, CancellationToken cancellationToken)
     {
         var expected = FormattableString.Invariant($"{modelId}|{dimensions}");
@@ -420,8 +429,8 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         word.StartsWith(stem, StringComparison.Ordinal)
         || (stem.Length <= word.Length && stem[^1] == 'i' && word[stem.Length - 1] == 'y' && word.AsSpan().StartsWith(stem.AsSpan(0, stem.Length - 1), StringComparison.Ordinal));
 
-    /// <summary>Ids of the memories that pass a filter (used to restrict vector search).</summary>
-    public async Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, CancellationToken cancellationToken)
+    /// <summary>Ids of the memories that pass a filter (used to restrict vector search); at most <paramref name="limit"/> when given.</summary>
+    public async Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, CancellationToken cancellationToken, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var ids = new HashSet<long>();
@@ -429,6 +438,12 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT id FROM memories m WHERE 1 = 1");
         AppendFilter(command, filter, sql, "m");
+        if (limit is { } most)
+        {
+            sql.Append(" LIMIT $limit");
+            command.Parameters.AddWithValue("$limit", most);
+        }
+
         command.CommandText = sql.ToString();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -44,6 +44,7 @@ public sealed class DatasetTests
         Assert.True(question.EvidenceIsSession);
         Assert.Equal(["s2"], question.Evidence);
         Assert.Equal("single-session-user", question.Category);
+        Assert.Equal(new DateTimeOffset(2023, 5, 30, 10, 0, 0, TimeSpan.Zero), question.At);
         Assert.DoesNotContain(conversation.Turns, t => t.Session.Contains("answer", StringComparison.Ordinal) || t.Text.Contains("has_answer", StringComparison.Ordinal));
         Assert.Equal(new DateTimeOffset(2023, 5, 21, 9, 15, 1, TimeSpan.Zero), conversation.Turns.Single(t => t.Text == "I parked on level 3").Timestamp);
     }

@@ -5,7 +5,7 @@ namespace Mnemo.Tests.Support;
 /// <summary>One MiniLM model for every test that embeds (it is thread-safe and costly to load).</summary>
 public sealed class EmbedderFixture : IDisposable
 {
-    public MiniLmEmbeddingGenerator Embedder { get; } = new();
+    public LocalEmbeddingGenerator Embedder { get; } = new();
 
     public void Dispose() => Embedder.Dispose();
 }
