@@ -81,18 +81,20 @@ package_dir="$(mktemp -d)"
 check "packaging: dotnet tool from a local nupkg, and a self-contained single file for linux-x64, both run" ./eng/package.sh "$package_dir"
 rm -rf "$package_dir"
 
-echo "== retrieval quality floor (LoCoMo recall@10 >= 0.70)"
+echo "== retrieval quality floor (LoCoMo recall@10 >= 0.78; 0.795 measured, docs/benchmarks.md)"
 locomo_floor() {
   ./mnemo eval ../shared/data/locomo/locomo10.json --json > "$demo.eval.json" &&
   python3 - "$demo.eval.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 r10 = report["recall"]["10"]
-print(f"LoCoMo recall@10 = {r10:.3f} over {report['questions']} questions")
-sys.exit(0 if r10 >= 0.70 else 1)
+print(f"LoCoMo recall@10 = {r10:.3f}, recall@5 = {report['recall']['5']:.3f} over {report['questions']} questions")
+for category, recall in report["byCategory"].items():
+    print(f"  {category}: recall@10 = {recall['10']:.3f}")
+sys.exit(0 if r10 >= 0.78 else 1)
 PY
 }
-check "locomo recall@10 >= 0.70" locomo_floor
+check "locomo recall@10 >= 0.78" locomo_floor
 rm -f "$demo.eval.json" "$log"
 
 if [ "$skipped" -gt 0 ]; then
