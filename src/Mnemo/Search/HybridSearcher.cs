@@ -169,8 +169,9 @@ public sealed class HybridSearcher(
     }
 
     /// <summary>
-    /// Memories stored within a span of time the query names become candidates (scored on their own
-    /// vector and words) and get the time bonus. A span holding too many memories is ignored.
+    /// Memories stored within a span of time the query names get the time bonus; those of a small
+    /// span also become candidates (scored on their own vector and words). A span holding too many
+    /// memories says too little and is ignored.
     /// </summary>
     private async Task AddTimeWindowsAsync(SearchRequest request, MemoryFilter filter, IReadOnlyList<string> terms, float[] queryVector, Dictionary<long, Candidate> candidates, double maxText, Func<float, double> vectorNorm, CancellationToken cancellationToken)
     {
@@ -195,6 +196,13 @@ public sealed class HybridSearcher(
             }
 
             inWindow.UnionWith(ids);
+            if (ids.Count > options.TimeWindowScored)
+            {
+                // A larger span only lends its bonus to the candidates already found: scoring
+                // hundreds more memories would cost more than the whole search.
+                continue;
+            }
+
             var unscored = ids.Where(id => !candidates.TryGetValue(id, out var c) || c.Vector is null).ToList();
             foreach (var (id, vector) in await store.GetVectorsAsync(unscored, cancellationToken).ConfigureAwait(false))
             {

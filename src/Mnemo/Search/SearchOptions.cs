@@ -33,6 +33,9 @@ public sealed record SearchOptions
     /// <summary>A named span holding more memories than this says too little to act on, and is ignored.</summary>
     public int TimeWindowLimit { get; init; } = 2000;
 
+    /// <summary>A named span holding at most this many memories has all of them scored; a larger one only lends its bonus to what was found.</summary>
+    public int TimeWindowScored { get; init; } = 300;
+
     /// <summary>Score multiplier, for a question asking when or how long, of memories that say when ("last week", "in 2019", "for three years").</summary>
     public double WhenWeight { get; init; } = 1.4;
 
