@@ -20,7 +20,7 @@ internal static class RetrievalBenchmark
     public const int HeldOut = 3;
 
     /// <summary>An index setting: which model embeds, and what goes into each memory's keys.</summary>
-    private sealed record IndexSetting(string Name, LocalEmbeddingModel Model, ChunkingOptions Chunking);
+    private sealed record IndexSetting(LocalEmbeddingModel Model, ChunkingOptions Chunking);
 
     public static async Task<int> RunAsync(string locomoPath, string? only, string? dump)
     {
@@ -36,12 +36,13 @@ internal static class RetrievalBenchmark
         var chunking = new ChunkingOptions();
         var settings = new List<(IndexSetting Index, IReadOnlyList<EvalVariant> Variants)>
         {
-            (new IndexSetting("defaults", LocalEmbeddingModel.Default, chunking), Variants(defaults)),
-            (new IndexSetting("arctic-xs", LocalEmbeddingModel.ArcticXs, chunking), [new EvalVariant("arctic-embed-xs instead of MiniLM (opt-in)", defaults), new EvalVariant("arctic-embed-xs, ranking before this work", Before(defaults)), new EvalVariant("arctic-embed-xs, no named-speaker boost", defaults with { SpeakerWeight = 1 })]),
-            (new IndexSetting("no context", LocalEmbeddingModel.Default, chunking with { ContextChars = 0 }), [new EvalVariant("no previous turn in the embedded text", defaults)]),
+            (new IndexSetting(LocalEmbeddingModel.Default, chunking), Variants(defaults)),
+            (new IndexSetting(LocalEmbeddingModel.ArcticXs, chunking), [new EvalVariant("arctic-embed-xs instead of MiniLM (opt-in)", defaults), new EvalVariant("arctic-embed-xs, ranking before this work", Before(defaults)), new EvalVariant("arctic-embed-xs, no named-speaker boost", defaults with { SpeakerWeight = 1 })]),
+            (new IndexSetting(LocalEmbeddingModel.Default, chunking with { ContextChars = 0 }), [new EvalVariant("no previous turn in the embedded text", defaults)]),
         };
         if (only is not null)
         {
+            // While tuning: only the default index, only the variants whose name holds the text.
             settings = settings.Take(1).Select(s => (s.Index, (IReadOnlyList<EvalVariant>)s.Variants.Where(v => v.Name.Contains(only, StringComparison.OrdinalIgnoreCase) || v.Name == "defaults").ToList())).ToList();
         }
 
