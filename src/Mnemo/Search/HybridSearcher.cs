@@ -47,7 +47,7 @@ public sealed class HybridSearcher(
         var terms = QueryText.Terms(request.Query);
 
         // The memories a filter allows, read once: vector candidates and neighbours both need them.
-        var allowed = filter.IsEmpty ? null : await store.FilterIdsAsync(filter, cancellationToken).ConfigureAwait(false);
+        var allowed = filter.IsEmpty ? null : await store.FilterIdsAsync(filter, null, cancellationToken).ConfigureAwait(false);
         var vectorHits = await VectorCandidatesAsync(queryVector, allowed, pool, cancellationToken).ConfigureAwait(false);
         var textHits = await store.SearchTextAsync(terms, filter, pool, cancellationToken).ConfigureAwait(false);
 
@@ -98,41 +98,22 @@ public sealed class HybridSearcher(
         var ranked = candidates.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.Id).Take(Math.Max(request.K * 3, 50)).ToList();
         var memories = (await store.GetMemoriesAsync(ranked.Select(c => c.Id).ToList(), cancellationToken).ConfigureAwait(false)).ToDictionary(m => m.Id);
         ranked.RemoveAll(c => !memories.ContainsKey(c.Id));
-        if (options.QuestionWeight < 1)
+        // What a memory is, against what the query asks: a stored question holds no answer; a
+        // question naming someone who speaks here is most likely about what they said; a question
+        // about when is answered by something that says when.
+        var named = options.SpeakerWeight != 1 ? NamedSpeakers(terms, ranked.Select(c => memories[c.Id].Speaker)) : [];
+        var asksWhen = options.WhenWeight != 1 && AnswerText.AsksWhen(request.Query);
+        foreach (var candidate in ranked)
         {
-            foreach (var candidate in ranked.Where(c => IsQuestion(memories[c.Id].Text)))
-            {
-                candidate.Weight = options.QuestionWeight;
-                candidate.Fused *= options.QuestionWeight;
-            }
-
-            ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
+            var memory = memories[candidate.Id];
+            var weight = IsQuestion(memory.Text) ? options.QuestionWeight : 1;
+            weight *= memory.Speaker is { } speaker && named.Contains(speaker) ? options.SpeakerWeight : 1;
+            weight *= asksWhen && AnswerText.SaysWhen(memory.Text) ? options.WhenWeight : 1;
+            candidate.Weight = weight;
+            candidate.Fused *= weight;
         }
 
-        // A question naming someone who speaks in these memories is most likely about what they said.
-        if (options.SpeakerWeight > 1 && NamedSpeakers(request.Query, ranked.Select(c => memories[c.Id].Speaker)) is { Count: > 0 } named)
-        {
-            foreach (var candidate in ranked.Where(c => memories[c.Id].Speaker is { } speaker && named.Contains(speaker)))
-            {
-                candidate.Weight *= options.SpeakerWeight;
-                candidate.Fused *= options.SpeakerWeight;
-            }
-
-            ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
-        }
-
-        // A question about when, or how long, is answered by something that says when.
-        if (options.WhenWeight > 1 && AnswerText.AsksWhen(request.Query))
-        {
-            foreach (var candidate in ranked.Where(c => AnswerText.SaysWhen(memories[c.Id].Text)))
-            {
-                candidate.Weight *= options.WhenWeight;
-                candidate.Fused *= options.WhenWeight;
-            }
-
-            ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
-        }
-
+        ranked = [.. ranked.OrderByDescending(c => c.Fused).ThenBy(c => c.Id)];
         if (options.SessionSpread > 0)
         {
             ranked = SpreadOverSessions(ranked, memories);
@@ -189,7 +170,7 @@ public sealed class HybridSearcher(
                 Since = filter.Since is { } since && since > window.Start ? since : window.Start,
                 Until = filter.Until is { } until && until < window.End ? until : window.End,
             };
-            var ids = await store.FilterIdsAsync(within, cancellationToken, options.TimeWindowLimit + 1).ConfigureAwait(false);
+            var ids = await store.FilterIdsAsync(within, options.TimeWindowLimit + 1, cancellationToken).ConfigureAwait(false);
             if (ids.Count == 0 || ids.Count > options.TimeWindowLimit)
             {
                 continue;
@@ -440,17 +421,13 @@ public sealed class HybridSearcher(
         return chosen;
     }
 
-    /// <summary>The speakers among <paramref name="speakers"/> whose name the query uses as a word.</summary>
-    internal static HashSet<string> NamedSpeakers(string query, IEnumerable<string?> speakers)
+    /// <summary>The speakers among <paramref name="speakers"/> whose name is one of the query's terms.</summary>
+    private static HashSet<string> NamedSpeakers(IReadOnlyList<string> terms, IEnumerable<string?> speakers)
     {
-        var words = query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
-            .Select(w => w.Trim().Trim(['.', ',', ';', ':', '!', '?', '"', '(', ')', '’', '\'']))
-            .Select(w => w.EndsWith("'s", StringComparison.OrdinalIgnoreCase) || w.EndsWith("’s", StringComparison.OrdinalIgnoreCase) ? w[..^2] : w)
-            .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var named = new HashSet<string>(StringComparer.Ordinal);
         foreach (var speaker in speakers)
         {
-            if (!string.IsNullOrWhiteSpace(speaker) && !named.Contains(speaker) && words.Contains(speaker))
+            if (!string.IsNullOrWhiteSpace(speaker) && terms.Contains(speaker.ToLowerInvariant(), StringComparer.Ordinal))
             {
                 named.Add(speaker);
             }

@@ -27,7 +27,7 @@ public static class QueryText
         {
             // Keep identifiers whole ("ABC-123", "v2.1"); drop surrounding punctuation.
             var token = raw.Trim().Trim(TrimChars).ToLowerInvariant();
-            if (token.EndsWith("'s", StringComparison.Ordinal))
+            if (token.EndsWith("'s", StringComparison.Ordinal) || token.EndsWith("’s", StringComparison.Ordinal))
             {
                 token = token[..^2];
             }

@@ -430,7 +430,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         || (stem.Length <= word.Length && stem[^1] == 'i' && word[stem.Length - 1] == 'y' && word.AsSpan().StartsWith(stem.AsSpan(0, stem.Length - 1), StringComparison.Ordinal));
 
     /// <summary>Ids of the memories that pass a filter (used to restrict vector search); at most <paramref name="limit"/> when given.</summary>
-    public async Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, CancellationToken cancellationToken, int? limit = null)
+    public async Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, int? limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var ids = new HashSet<long>();

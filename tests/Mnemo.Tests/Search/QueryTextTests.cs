@@ -18,6 +18,11 @@ public sealed class QueryTextTests
         Assert.Equal("\"near\" OR \"col:umn\" OR \"x\"\"y\"", expression);
     }
 
+    [Theory]
+    [InlineData("What is Caroline's job?")]
+    [InlineData("What is Caroline’s job?")]
+    public void Terms_Possessive_IsTheName(string query) => Assert.Equal(["caroline", "job"], QueryText.Terms(query));
+
     [Fact]
     public void ToFtsExpression_OnlyStopWords_IsEmpty() => Assert.Equal(string.Empty, QueryText.ToFtsExpression("what was it?"));
 

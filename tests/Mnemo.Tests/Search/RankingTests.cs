@@ -58,13 +58,11 @@ public sealed class RankingTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         var june = new DateTimeOffset(2023, 6, 3, 19, 0, 0, TimeSpan.Zero);
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestTurnsAsync("test", "test",
-        [
+        await using var engine = await StoreOfAsync(
+            dir,
             Said("s1", "a", "Mia", "We tried the new ramen place downtown, it was good.", june.AddMonths(-3)),
             Said("s2", "b", "Mia", "We tried the new ramen place downtown, it was good.", june),
-            Said("s3", "c", "Mia", "The bus was late again this morning.", june.AddMonths(2)),
-        ]);
+            Said("s3", "c", "Mia", "The bus was late again this morning.", june.AddMonths(2)));
 
         var dated = await engine.SearchAsync(new SearchRequest("Where did Mia eat on 3 June, 2023?", 2));
         var plain = await engine.SearchAsync(new SearchRequest("Where did Mia eat?", 2));
@@ -83,12 +81,10 @@ public sealed class RankingTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         var asked = new DateTimeOffset(2024, 3, 20, 12, 0, 0, TimeSpan.Zero);
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestTurnsAsync("test", "test",
-        [
+        await using var engine = await StoreOfAsync(
+            dir,
             Said("s1", "old", "Lee", "I fixed the bike's brakes in the garage.", asked.AddDays(-60)),
-            Said("s2", "new", "Lee", "I fixed the bike's brakes in the garage.", asked.AddDays(-1)),
-        ]);
+            Said("s2", "new", "Lee", "I fixed the bike's brakes in the garage.", asked.AddDays(-1)));
 
         var yesterday = await engine.SearchAsync(new SearchRequest("what did I fix yesterday", 2) { At = asked });
         var twoMonths = await engine.SearchAsync(new SearchRequest("what did I fix two months ago", 2) { At = asked });
@@ -102,12 +98,10 @@ public sealed class RankingTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         var at = new DateTimeOffset(2023, 5, 1, 10, 0, 0, TimeSpan.Zero);
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestTurnsAsync("test", "test",
-        [
+        await using var engine = await StoreOfAsync(
+            dir,
             Said("s1", "ben", "Ben", "I started a pottery class last month, it is so relaxing.", at),
-            Said("s2", "anna", "Anna", "I started a pottery class last month, it is so relaxing.", at.AddDays(7)),
-        ]);
+            Said("s2", "anna", "Anna", "I started a pottery class last month, it is so relaxing.", at.AddDays(7)));
 
         var anna = await engine.SearchAsync(new SearchRequest("What class did Anna start?", 2));
         var ben = await engine.SearchAsync(new SearchRequest("What class did Ben start?", 2));
@@ -122,12 +116,10 @@ public sealed class RankingTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         var at = new DateTimeOffset(2023, 5, 1, 10, 0, 0, TimeSpan.Zero);
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestTurnsAsync("test", "test",
-        [
+        await using var engine = await StoreOfAsync(
+            dir,
             Said("s1", "plain", "Sam", "I adopted a rescue cat named Pixel.", at),
-            Said("s2", "dated", "Sam", "I adopted a rescue cat named Pixel two weeks ago.", at.AddDays(3)),
-        ]);
+            Said("s2", "dated", "Sam", "I adopted a rescue cat named Pixel two weeks ago.", at.AddDays(3)));
 
         var when = await engine.SearchAsync(new SearchRequest("When did Sam adopt Pixel?", 2));
         var what = await engine.SearchAsync(new SearchRequest("What is the name of Sam's cat?", 2));
@@ -135,6 +127,13 @@ public sealed class RankingTests(EmbedderFixture embedder)
         Assert.Equal("dated", when[0].Memory.EntryId);
         Assert.True(when[0].Scores.Weight > when[1].Scores.Weight);
         Assert.Equal(what[0].Scores.Weight, what[1].Scores.Weight);
+    }
+
+    private async Task<MemoryEngine> StoreOfAsync(TempDirectory dir, params Mnemo.Domain.Turn[] turns)
+    {
+        var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
+        await engine.IngestTurnsAsync("test", "test", turns);
+        return engine;
     }
 
     private static Mnemo.Domain.Turn Said(string session, string id, string speaker, string text, DateTimeOffset at) =>
