@@ -31,7 +31,7 @@ public sealed class Automation : IDisposable
         Prompter = new ThreePassPrompter(Model, PromptRuns, time);
         var digestStore = new DigestStore(engine.Store);
         var signalStore = new SignalStore(engine.Store);
-        Signals = new SignalService(new SignalDetector(engine.Store, options.Signals, zone), signalStore);
+        Signals = new SignalService(new SignalDetector(engine.Store, options.Signals, zone, engine.Similarity), signalStore);
         Digests = new DigestService(engine, digestStore, signalStore, Prompter, options.Digests, zone, openClawStateDirectory, time, loggerFactory.CreateLogger<DigestService>());
         var channels = new List<IDeliveryChannel>();
         if (options.Delivery.OpenClaw.IsConfigured)

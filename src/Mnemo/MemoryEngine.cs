@@ -32,13 +32,14 @@ public sealed class MemoryEngine : IAsyncDisposable
         _embedder = embedder;
         _ownsEmbedder = ownsEmbedder;
         ModelId = modelId;
+        Similarity = SimilarityScale.For(modelId);
         var redactor = new Text.Redactor(options.Redaction);
         Compactions = new CompactionStore(store, time, redactor);
         _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
-        Searcher = new HybridSearcher(store, index, embedder, options.Search, time);
+        Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
         Feedback = new Feedback.FeedbackStore(store);
         ContextNotices = new Feedback.ContextNoticeStore(store);
-        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback);
+        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity);
         _time = time;
     }
 
@@ -61,6 +62,9 @@ public sealed class MemoryEngine : IAsyncDisposable
     public Feedback.ContextNoticeStore ContextNotices { get; }
 
     public string ModelId { get; }
+
+    /// <summary>How this store's model's cosines map onto the scale similarity thresholds are set on.</summary>
+    public SimilarityScale Similarity { get; }
 
     /// <summary>Embedding failures during ingest (health's data-quality check reads them).</summary>
     public Ingest.FailureRecord EmbeddingFailures => _pipeline.EmbeddingFailures;

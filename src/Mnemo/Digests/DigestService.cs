@@ -180,7 +180,7 @@ public sealed partial class DigestService(
             }
         }
 
-        lines ??= ExtractiveSummarizer.Select(candidates, maxLines)
+        lines ??= ExtractiveSummarizer.Select(candidates, maxLines, engine.Similarity)
             .OrderBy(c => ExtractiveSummarizer.SectionRank(c.Section))
             .ThenBy(c => c.Memory.Timestamp)
             .Select(c => new DigestLine(c.Section, c.Line, [c.Memory.Id]))
@@ -240,8 +240,8 @@ public sealed partial class DigestService(
         }
 
         var result = new List<DigestLine>();
-        result.AddRange(Themes(conversation).Take(5));
-        var picked = ExtractiveSummarizer.Select(Rated(ExtractiveSummarizer.Candidates(conversation), ratings, []), options.WeeklyMaxLines);
+        result.AddRange(Themes(conversation, engine.Similarity).Take(5));
+        var picked = ExtractiveSummarizer.Select(Rated(ExtractiveSummarizer.Candidates(conversation), ratings, []), options.WeeklyMaxLines, engine.Similarity);
         result.AddRange(picked.Where(c => c.Section == ExtractiveSummarizer.Decisions).Take(6).Select(c => new DigestLine("Progress", $"{c.Memory.Agent} · {c.Line}", [c.Memory.Id])));
         var open = await signals.ListAsync(start, null, null, 100, cancellationToken).ConfigureAwait(false);
         result.AddRange(open
@@ -289,13 +289,13 @@ public sealed partial class DigestService(
     }
 
     /// <summary>Groups the week's turns by meaning (leader clustering over the stored embeddings) and names the largest groups.</summary>
-    private static IEnumerable<DigestLine> Themes(List<(Memory Memory, float[] Vector)> memories)
+    private static IEnumerable<DigestLine> Themes(List<(Memory Memory, float[] Vector)> memories, SimilarityScale similarity)
     {
         const double threshold = 0.5;
         var clusters = new List<(float[] Leader, List<(Memory Memory, float[] Vector)> Members)>();
         foreach (var item in memories)
         {
-            var home = clusters.FirstOrDefault(c => VectorMath.Similarity(c.Leader, item.Vector) >= threshold);
+            var home = clusters.FirstOrDefault(c => similarity.Passage(VectorMath.Similarity(c.Leader, item.Vector)) >= threshold);
             if (home.Members is null)
             {
                 if (clusters.Count < 400)

@@ -29,11 +29,12 @@ public static class ExtractiveSummarizer
     public static IReadOnlyList<string> SectionOrder { get; } = [Decisions, OpenItems, KeyDetails, Highlights];
 
     /// <summary>Picks up to <paramref name="maxLines"/> lines from the memories, grouped by section.</summary>
-    public static IReadOnlyList<DigestLine> Summarize(IReadOnlyList<(Memory Memory, float[] Vector)> memories, int maxLines)
+    /// <param name="similarity">The scale of the model that made the vectors.</param>
+    public static IReadOnlyList<DigestLine> Summarize(IReadOnlyList<(Memory Memory, float[] Vector)> memories, int maxLines, SimilarityScale similarity)
     {
         ArgumentNullException.ThrowIfNull(memories);
         var candidates = Candidates(memories);
-        var picked = Select(candidates, maxLines);
+        var picked = Select(candidates, maxLines, similarity);
         return picked
             .OrderBy(c => SectionRank(c.Section))
             .ThenBy(c => c.Memory.Timestamp)
@@ -81,7 +82,7 @@ public static class ExtractiveSummarizer
         return candidates;
     }
 
-    internal static List<Candidate> Select(List<Candidate> candidates, int maxLines)
+    internal static List<Candidate> Select(List<Candidate> candidates, int maxLines, SimilarityScale similarity)
     {
         var picked = new List<Candidate>();
         var remaining = candidates.OrderByDescending(c => c.Score).ToList();
@@ -91,7 +92,7 @@ public static class ExtractiveSummarizer
             var bestValue = double.NegativeInfinity;
             foreach (var candidate in remaining)
             {
-                var redundancy = picked.Count == 0 ? 0.0 : picked.Max(p => Similarity(candidate, p));
+                var redundancy = picked.Count == 0 ? 0.0 : picked.Max(p => Similarity(candidate, p, similarity));
                 var value = (Lambda * candidate.Score) - ((1 - Lambda) * redundancy);
                 if (value > bestValue)
                 {
@@ -103,7 +104,7 @@ public static class ExtractiveSummarizer
             remaining.Remove(best!);
             // A line that says the same as one already picked is left out, unless it brings an
             // exact identifier the other does not have ("renewed, invoice INV-7731").
-            if (picked.Any(p => Similarity(best!, p) >= Duplicate && best!.Identifiers.IsSubsetOf(p.Identifiers)))
+            if (picked.Any(p => Similarity(best!, p, similarity) >= Duplicate && best!.Identifiers.IsSubsetOf(p.Identifiers)))
             {
                 continue;
             }
@@ -117,10 +118,10 @@ public static class ExtractiveSummarizer
     /// <summary>The line as shown: who said it, the sentence, and the memory it cites.</summary>
     public static string Cite(IEnumerable<long> memoryIds) => string.Join(' ', memoryIds.Select(id => $"[m{id}]"));
 
-    internal static double Similarity(Candidate a, Candidate b) =>
+    internal static double Similarity(Candidate a, Candidate b, SimilarityScale similarity) =>
         a.Memory.Id == b.Memory.Id
             ? 0.5 + (0.5 * Jaccard(a.Tokens, b.Tokens))
-            : Math.Max(VectorMath.Similarity(a.Vector, b.Vector), Jaccard(a.Tokens, b.Tokens));
+            : Math.Max(similarity.Passage(VectorMath.Similarity(a.Vector, b.Vector)), Jaccard(a.Tokens, b.Tokens));
 
     internal static double Jaccard(HashSet<string> a, HashSet<string> b)
     {

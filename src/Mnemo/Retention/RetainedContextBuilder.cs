@@ -34,11 +34,14 @@ public sealed partial class RetainedContextBuilder
     private readonly RetentionOptions _options;
     private readonly ILogger _logger;
     private readonly Feedback.IMemoryRatings? _ratings;
+    private readonly SimilarityScale _similarity;
     private readonly ConcurrentDictionary<(long Id, long? To), IReadOnlyList<Candidate>> _dropped = new();
 
     /// <param name="ratings">The user's 👍/👎 on memories: down-rated ones are left out, up-rated ones go first.</param>
-    public RetainedContextBuilder(SqliteMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null)
+    /// <param name="similarity">The model's similarity scale: the thresholds of <see cref="RetentionOptions"/> are on the common one.</param>
+    public RetainedContextBuilder(SqliteMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null)
     {
+        _similarity = similarity ?? SimilarityScale.Identity;
         _ratings = ratings;
         _store = store;
         _compactions = compactions;
@@ -167,7 +170,7 @@ public sealed partial class RetainedContextBuilder
         var scored = new List<RetainedItem>();
         foreach (var candidate in dropped)
         {
-            var similarity = query is null ? 0 : TensorPrimitives.Dot<float>(query, candidate.Vector);
+            var similarity = query is null ? 0 : _similarity.Query(TensorPrimitives.Dot<float>(query, candidate.Vector));
             var named = candidate.Sentence.Identifiers.Any(id => prompt.Contains(id, StringComparison.OrdinalIgnoreCase));
             var lexical = promptTerms.Count == 0 ? 0 : (double)promptTerms.Count(t => ContainsWord(candidate.Normalized, t)) / promptTerms.Count;
             var kind = candidate.Sentence.Kind;
@@ -210,7 +213,7 @@ public sealed partial class RetainedContextBuilder
         var hits = await _searcher.SearchAsync(new SearchRequest(text, _options.EarlierCandidates, new MemoryFilter(Agent: request.Agent)), query, cancellationToken).ConfigureAwait(false);
         return hits
             .Where(h => h.Memory.Session != request.Session && h.Memory.Role is not ("tool" or "system") && !IsQuestion(h.Memory.Text))
-            .Where(h => (h.Scores.Vector ?? 0) >= _options.MinEarlierSimilarity)
+            .Where(h => h.Scores.Vector is { } cosine && _similarity.Query(cosine) >= _options.MinEarlierSimilarity)
             .Take(_options.MaxEarlierItems)
             .Select(h => new RetainedItem("earlier", SalientKind.Relevant, Shorten(h.Memory.Text), h.Memory.Id, h.Memory.Timestamp, h.Memory.Session, h.Memory.Speaker ?? h.Memory.Role, h.Memory.Untrusted, h.Score))
             .ToList();

@@ -17,7 +17,8 @@ public sealed class HybridSearcher(
     VectorIndexManager index,
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     SearchOptions options,
-    TimeProvider time)
+    TimeProvider time,
+    SimilarityScale? similarity = null)
 {
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken)
     {
@@ -388,7 +389,7 @@ public sealed class HybridSearcher(
     }
 
     /// <summary>Cosine similarity above which two memories count as the same thing said twice.</summary>
-    private const float NearDuplicate = 0.97f;
+    private const double NearDuplicate = 0.97;
 
     /// <summary>Maximal marginal relevance over the memories' own vectors, near-copies dropped.</summary>
     private async Task<List<Candidate>> DiversifyAsync(List<Candidate> ranked, int k, CancellationToken cancellationToken)
@@ -400,7 +401,7 @@ public sealed class HybridSearcher(
         while (chosen.Count < k && remaining.Count > 0)
         {
             var scored = remaining
-                .Select(c => (Candidate: c, Redundancy: chosen.Count == 0 ? 0 : chosen.Max(s => VectorMath.Similarity(vectors[c.Id], vectors[s.Id]))))
+                .Select(c => (Candidate: c, Redundancy: chosen.Count == 0 ? 0 : chosen.Max(s => Scale.Passage(VectorMath.Similarity(vectors[c.Id], vectors[s.Id])))))
                 .ToList();
 
             // A near-copy of something already chosen adds nothing: it goes, whatever its relevance.
@@ -435,6 +436,8 @@ public sealed class HybridSearcher(
 
         return named;
     }
+
+    private SimilarityScale Scale => similarity ?? SimilarityScale.Identity;
 
     private static bool IsQuestion(string text) => text.AsSpan().TrimEnd().EndsWith("?", StringComparison.Ordinal);
 

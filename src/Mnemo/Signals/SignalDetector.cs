@@ -14,8 +14,11 @@ namespace Mnemo.Signals;
 /// runs of frustrated turns, and activity drops and spikes. Each finding has a stable key so the
 /// same thing found again is one signal, not a new one.
 /// </summary>
-public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions options, TimeZoneInfo zone)
+public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions options, TimeZoneInfo zone, SimilarityScale? similarity = null)
 {
+    /// <summary>Thresholds are on the common similarity scale; this model's cosines are mapped onto it.</summary>
+    private SimilarityScale Scale => similarity ?? SimilarityScale.Identity;
+
     /// <summary>Everything the detectors find at <paramref name="now"/>.</summary>
     public async Task<IReadOnlyList<DetectedSignal>> DetectAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -51,10 +54,10 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
             var bestSimilarity = options.TopicSimilarity;
             for (var i = 0; i < leaders.Count; i++)
             {
-                var similarity = VectorMath.Similarity(leaders[i].Vector, vector);
-                if (similarity >= bestSimilarity)
+                var closeness = Scale.Passage(VectorMath.Similarity(leaders[i].Vector, vector));
+                if (closeness >= bestSimilarity)
                 {
-                    (best, bestSimilarity) = (i, similarity);
+                    (best, bestSimilarity) = (i, closeness);
                 }
             }
 
@@ -115,7 +118,7 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
 
             var group = requests
                 .Where(r => r.Memory.Agent == memory.Agent && !used.Contains(r.Memory.Id)
-                    && (r.Memory.Id == memory.Id || VectorMath.Similarity(vector, r.Vector) >= options.RequestSimilarity || Jaccard(memory.Text, r.Memory.Text) >= 0.6))
+                    && (r.Memory.Id == memory.Id || Scale.Passage(VectorMath.Similarity(vector, r.Vector)) >= options.RequestSimilarity || Jaccard(memory.Text, r.Memory.Text) >= 0.6))
                 .ToList();
             if (group.Count < options.RepeatCount)
             {
@@ -130,7 +133,7 @@ public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions option
             var last = group.Max(g => g.Memory.Timestamp);
             var resolved = memories.Any(m => m.Memory.Agent == memory.Agent && m.Memory.Role == "assistant" && m.Memory.Timestamp > last
                 && ResolutionWords.Any(w => m.Memory.Text.Contains(w, StringComparison.OrdinalIgnoreCase))
-                && VectorMath.Similarity(m.Vector, vector) >= 0.5);
+                && Scale.Passage(VectorMath.Similarity(m.Vector, vector)) >= 0.5);
             if (resolved)
             {
                 continue;

@@ -202,7 +202,7 @@ public sealed class DigestTests(EmbedderFixture embedder)
         await chat.Say("main", "s1", "user", "Please send the signed contract to Ana by email.", Monday9.AddMinutes(20)).IngestAsync(engine);
         var memories = await engine.Store.GetMemoriesBetweenAsync(Monday9, Monday9.AddHours(1), "main", 100, CancellationToken.None);
 
-        var lines = ExtractiveSummarizer.Summarize(memories, 3);
+        var lines = ExtractiveSummarizer.Summarize(memories, 3, engine.Similarity);
 
         // Six wordings of one decision are one line; the other thread gets the next.
         Assert.Single(lines, l => l.Text.Contains("logo stays blue", StringComparison.Ordinal));

@@ -16,7 +16,7 @@ public sealed class SignalTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         await using var engine = await EngineFactory.OpenAsync(dir.Path, embedder);
         await chat.IngestAsync(engine);
-        return await new SignalDetector(engine.Store, new SignalOptions(), TimeZoneInfo.Utc).DetectAsync(Now, CancellationToken.None);
+        return await new SignalDetector(engine.Store, new SignalOptions(), TimeZoneInfo.Utc, engine.Similarity).DetectAsync(Now, CancellationToken.None);
     }
 
     [Fact]
