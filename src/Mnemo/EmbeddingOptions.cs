@@ -5,7 +5,7 @@ public sealed record EmbeddingOptions
 {
     /// <summary>
     /// <c>auto</c> (default): the local model the store's vectors came from, and for a new store
-    /// <c>minilm</c>; a local model by name (<c>minilm</c>, <c>arctic-xs</c>); or <c>openai</c>
+    /// <c>arctic-xs</c>; a local model by name (<c>arctic-xs</c>, <c>minilm</c>); or <c>openai</c>
     /// (any OpenAI-compatible endpoint).
     /// </summary>
     public string Provider { get; init; } = Auto;

@@ -85,8 +85,8 @@ public static class ConfigFile
           // "Schedule": { "TimeZone": "Europe/Lisbon", "Jobs": { "hourly-summary": { "Cron": "0 8-22 * * *", "Enabled": true } } },
 
           // The embedding model is set by environment: MNEMO_EMBEDDINGS_PROVIDER=auto (the store's own;
-          // MiniLM for a new store), minilm, arctic-xs (finds more, see docs/benchmarks.md; for a new
-          // store only), or openai with MNEMO_EMBEDDINGS_URL and MNEMO_EMBEDDINGS_MODEL.
+          // arctic-xs for a new store), arctic-xs, minilm (a new store only: a store keeps its model),
+          // or openai with MNEMO_EMBEDDINGS_URL and MNEMO_EMBEDDINGS_MODEL.
 
           // A chat model for digests (provider openai for any OpenAI-compatible server, or anthropic).
           // "Model": { "Provider": "openai", "Endpoint": "http://127.0.0.1:11434/v1", "Model": "llama3.1", "ApiKey": "" },

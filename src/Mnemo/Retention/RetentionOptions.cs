@@ -6,6 +6,8 @@ public sealed record RetentionOptions
     /// <summary>The most tokens (o200k, as GPT-4o counts) the retained context may take.</summary>
     public int TokenBudget { get; init; } = 1200;
 
+    // Similarities below are on the common scale (MiniLM's cosine); other models' cosines are mapped onto it (SimilarityScale).
+
     /// <summary>How many of the memories that left the context are looked at, newest first.</summary>
     public int MaxDroppedMemories { get; init; } = 2000;
 

@@ -9,10 +9,10 @@ public sealed record SignalOptions
     /// <summary>Repeated requests are counted over this longer window.</summary>
     public TimeSpan RequestLookback { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>A turn this similar to a topic's first turn belongs to the topic.</summary>
+    /// <summary>A turn this similar to a topic's first turn belongs to the topic (on the common similarity scale, see SimilarityScale).</summary>
     public double TopicSimilarity { get; set; } = 0.6;
 
-    /// <summary>Two user requests this similar are the same request.</summary>
+    /// <summary>Two user requests this similar are the same request (on the common similarity scale).</summary>
     public double RequestSimilarity { get; set; } = 0.75;
 
     /// <summary>How many times a request must be made to count as repeated.</summary>
