@@ -183,7 +183,7 @@ internal static class MacroBenchmark
     }
 
     /// <summary>Writes <paramref name="size"/> memories straight into the store, bypassing the model.</summary>
-    internal static async Task FillAsync(SqliteMemoryStore store, int size, List<Turn> seedTurns, List<float[]> seedVectors, Random random)
+    internal static async Task FillAsync(IMemoryStore store, int size, List<Turn> seedTurns, List<float[]> seedVectors, Random random)
     {
         var model = FixedEmbedder.Model;
         for (var start = 0; start < size; start += 2000)

@@ -24,28 +24,40 @@ public sealed class MemoryEngine : IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly TimeProvider _time;
 
-    private MemoryEngine(MnemoOptions options, SqliteMemoryStore store, VectorIndexManager index, IEmbeddingGenerator<string, Embedding<float>> embedder, bool ownsEmbedder, string modelId, TimeProvider time, ILoggerFactory loggerFactory)
+    private MemoryEngine(MnemoOptions options, IMemoryStore store, SqliteMemoryStore local, VectorIndexManager index, IEmbeddingGenerator<string, Embedding<float>> embedder, bool ownsEmbedder, string modelId, TimeProvider time, ILoggerFactory loggerFactory)
     {
         Options = options;
         Store = store;
+        Local = local;
         Index = index;
         _embedder = embedder;
         _ownsEmbedder = ownsEmbedder;
         ModelId = modelId;
         Similarity = SimilarityScale.For(modelId);
         var redactor = new Text.Redactor(options.Redaction);
-        Compactions = new CompactionStore(store, time, redactor);
+        Compactions = new CompactionStore(local, time, redactor);
         _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
-        Feedback = new Feedback.FeedbackStore(store);
-        ContextNotices = new Feedback.ContextNoticeStore(store);
+        Feedback = new Feedback.FeedbackStore(local);
+        ContextNotices = new Feedback.ContextNoticeStore(local);
         Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity);
         _time = time;
     }
 
     public MnemoOptions Options { get; }
 
-    public SqliteMemoryStore Store { get; }
+    /// <summary>The memories: the embedded SQLite store, or a shared one (PostgreSQL) several nodes use.</summary>
+    public IMemoryStore Store { get; }
+
+    /// <summary>
+    /// This node's own SQLite database in the data directory: compactions, digests, signals,
+    /// feedback, job state, voice jobs. With the embedded store it is the same database as
+    /// <see cref="Store"/>.
+    /// </summary>
+    public SqliteMemoryStore Local { get; }
+
+    /// <summary>True when <see cref="Store"/> is shared with other nodes (not the embedded SQLite).</summary>
+    public bool IsShared => !ReferenceEquals(Store, Local);
 
     public VectorIndexManager Index { get; }
 
@@ -71,11 +83,16 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     /// <summary>Opens the data directory (created 0700), the store and the vector index.</summary>
     /// <param name="embedder">A shared embedder (the caller keeps ownership); null creates the configured one.</param>
+    /// <param name="sharedStore">
+    /// A store shared with other nodes (the engine takes ownership); null keeps memories in the
+    /// data directory's SQLite database.
+    /// </param>
     public static async Task<MemoryEngine> OpenAsync(
         MnemoOptions options,
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
         TimeProvider? time = null,
         ILoggerFactory? loggerFactory = null,
+        IMemoryStore? sharedStore = null,
         CancellationToken cancellationToken = default)
     {
         MnemoOptionsValidator.Validate(options);
@@ -83,10 +100,12 @@ public sealed class MemoryEngine : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         DataDirectory.Ensure(options.DataDirectory);
         var owns = embedder is null;
-        SqliteMemoryStore? store = null;
+        SqliteMemoryStore? local = null;
+        IMemoryStore? store = sharedStore;
         try
         {
-            store = await SqliteMemoryStore.OpenAsync(options.DatabasePath, time, cancellationToken).ConfigureAwait(false);
+            local = await SqliteMemoryStore.OpenAsync(options.DatabasePath, time, cancellationToken).ConfigureAwait(false);
+            store ??= local;
             if (embedder is null)
             {
                 var embeddings = options.Embeddings;
@@ -106,13 +125,18 @@ public sealed class MemoryEngine : IAsyncDisposable
             var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingGenerator.Dimensions;
             await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
             var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
-            return new MemoryEngine(options, store, index, embedder, owns, modelId, time, loggerFactory);
+            return new MemoryEngine(options, store, local, index, embedder, owns, modelId, time, loggerFactory);
         }
         catch
         {
             if (store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (local is not null && !ReferenceEquals(local, store))
+            {
+                await local.DisposeAsync().ConfigureAwait(false);
             }
 
             if (owns)
@@ -265,8 +289,8 @@ public sealed class MemoryEngine : IAsyncDisposable
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var (forgotten, watermark) = await Store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
-            Index.ApplyRemovals(forgotten, watermark);
+            var (forgotten, previous, watermark) = await Store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
+            Index.ApplyRemovals(forgotten, previous, watermark);
             Retention.Invalidate();
             await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
             removed = forgotten;
@@ -292,7 +316,7 @@ public sealed class MemoryEngine : IAsyncDisposable
     private async Task ScrubDerivedAsync(IReadOnlyList<long> forgotten, CancellationToken cancellationToken)
     {
         var gone = forgotten.ToHashSet();
-        var digests = new Digests.DigestStore(Store);
+        var digests = new Digests.DigestStore(Local);
         foreach (var digest in await digests.CitingAsync(forgotten, cancellationToken).ConfigureAwait(false))
         {
             var lines = digest.Lines.Where(l => !l.MemoryIds.Any(gone.Contains)).ToList();
@@ -306,7 +330,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         }
 
         var list = string.Join(',', forgotten.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await using var connection = await Store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await Local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             DELETE FROM signals WHERE EXISTS (SELECT 1 FROM json_each(signals.evidence) AS cited WHERE cited.value IN ({list}));
@@ -372,10 +396,38 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default) => Store.GetStatsAsync(cancellationToken);
 
+    /// <summary>
+    /// Brings the vector index up to the store's latest change (what other nodes wrote to a shared
+    /// store). Serialized with this node's own writes. Returns how many changes were applied.
+    /// </summary>
+    public async Task<int> CatchUpAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var applied = await Index.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+            if (applied > 0)
+            {
+                Retention.Invalidate();
+            }
+
+            return applied;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Index.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);
+        if (IsShared)
+        {
+            await Local.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownsEmbedder)
         {
             _embedder.Dispose();

@@ -44,7 +44,7 @@ public static class MnemoServer
         }
 
         services.AddSingleton(settings.Voice);
-        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceJobStore(provider.GetRequiredService<MemoryEngine>().Store, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceJobStore(provider.GetRequiredService<MemoryEngine>().Local, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceWorkers(
             provider.GetRequiredService<MemoryEngine>(),
             provider.GetRequiredService<Mnemo.Voice.Queue.VoiceJobStore>(),

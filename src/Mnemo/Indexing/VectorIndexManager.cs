@@ -16,11 +16,11 @@ public sealed partial class VectorIndexManager : IDisposable
     private const int ManifestVersion = 1;
     private static readonly string[] IndexKinds = ["exact", "hnsw"];
     private readonly string _directory;
-    private readonly SqliteMemoryStore _store;
+    private readonly IMemoryStore _store;
     private readonly VectorIndexOptions _options;
     private readonly ILogger _logger;
 
-    private VectorIndexManager(string directory, SqliteMemoryStore store, VectorIndexOptions options, int dimensions, ILogger logger, IVectorIndex index)
+    private VectorIndexManager(string directory, IMemoryStore store, VectorIndexOptions options, int dimensions, ILogger logger, IVectorIndex index)
     {
         _directory = directory;
         _store = store;
@@ -44,7 +44,7 @@ public sealed partial class VectorIndexManager : IDisposable
 
     private static string IndexFileName(string kind) => $"vectors.{kind}";
 
-    public static async Task<VectorIndexManager> OpenAsync(string directory, SqliteMemoryStore store, VectorIndexOptions options, int dimensions, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryStore store, VectorIndexOptions options, int dimensions, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,8 +63,13 @@ public sealed partial class VectorIndexManager : IDisposable
         return manager;
     }
 
-    /// <summary>Applies vectors the store has just committed.</summary>
-    public void Apply(IReadOnlyList<(long Id, float[] Vector)> upserts, long watermark)
+    /// <summary>
+    /// Applies vectors the store has just committed in events (<paramref name="previous"/>,
+    /// <paramref name="watermark"/>]. The watermark moves only when the index had reached
+    /// <paramref name="previous"/>: events of another writer in between are left for
+    /// <see cref="CatchUpAsync"/>, which re-applies these too (upserts and removals repeat safely).
+    /// </summary>
+    public void Apply(IReadOnlyList<(long Id, float[] Vector)> upserts, long previous, long watermark)
     {
         ArgumentNullException.ThrowIfNull(upserts);
         if (upserts.Count > 64)
@@ -79,10 +84,10 @@ public sealed partial class VectorIndexManager : IDisposable
             }
         }
 
-        Watermark = Math.Max(Watermark, watermark);
+        Advance(previous, watermark);
     }
 
-    public void ApplyRemovals(IEnumerable<long> ids, long watermark)
+    public void ApplyRemovals(IEnumerable<long> ids, long previous, long watermark)
     {
         ArgumentNullException.ThrowIfNull(ids);
         foreach (var id in ids)
@@ -90,7 +95,46 @@ public sealed partial class VectorIndexManager : IDisposable
             Index.Remove(id);
         }
 
-        Watermark = Math.Max(Watermark, watermark);
+        Advance(previous, watermark);
+    }
+
+    private void Advance(long previous, long watermark)
+    {
+        if (Watermark >= previous)
+        {
+            Watermark = Math.Max(Watermark, watermark);
+        }
+    }
+
+    /// <summary>
+    /// Applies the store's changes after <see cref="Watermark"/> (what other writers committed):
+    /// how a node's index follows a shared store. Returns how many events were applied.
+    /// </summary>
+    public async Task<int> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        var changes = await _store.GetChangesSinceAsync(Watermark, cancellationToken).ConfigureAwait(false);
+        if (changes.Count == 0)
+        {
+            return 0;
+        }
+
+        var upsertIds = changes.Where(c => c.Action != "forget").Select(c => c.MemoryId).ToHashSet();
+        var vectors = await _store.GetVectorsAsync(upsertIds, cancellationToken).ConfigureAwait(false);
+        foreach (var change in changes)
+        {
+            if (change.Action == "forget")
+            {
+                Index.Remove(change.MemoryId);
+            }
+            else if (vectors.TryGetValue(change.MemoryId, out var vector))
+            {
+                Index.Upsert(change.MemoryId, vector);
+            }
+        }
+
+        Watermark = Math.Max(Watermark, changes[^1].EventId);
+        LogCaughtUp(_logger, changes.Count);
+        return changes.Count;
     }
 
     /// <summary>Throws away the index and builds it again from the store.</summary>
@@ -199,26 +243,7 @@ public sealed partial class VectorIndexManager : IDisposable
         Index.Dispose();
         Index = loaded;
         Watermark = manifest.Watermark;
-        var changes = await _store.GetChangesSinceAsync(manifest.Watermark, cancellationToken).ConfigureAwait(false);
-        if (changes.Count > 0)
-        {
-            var upsertIds = changes.Where(c => c.Action != "forget").Select(c => c.MemoryId).ToHashSet();
-            var vectors = await _store.GetVectorsAsync(upsertIds, cancellationToken).ConfigureAwait(false);
-            foreach (var change in changes)
-            {
-                if (change.Action == "forget")
-                {
-                    Index.Remove(change.MemoryId);
-                }
-                else if (vectors.TryGetValue(change.MemoryId, out var vector))
-                {
-                    Index.Upsert(change.MemoryId, vector);
-                }
-            }
-
-            Watermark = changes[^1].EventId;
-            LogCaughtUp(_logger, changes.Count);
-        }
+        var caughtUp = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
 
         if (Index.Count != storeCount)
         {
@@ -231,7 +256,7 @@ public sealed partial class VectorIndexManager : IDisposable
             return $"store size {storeCount} calls for a {(wantHnsw ? "hnsw" : "exact")} index";
         }
 
-        if (changes.Count > 0)
+        if (caughtUp > 0)
         {
             await SaveAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -15,7 +15,7 @@ namespace Mnemo.Ingest;
 /// then update the vector index. Re-running on the same input adds nothing.
 /// </summary>
 internal sealed partial class IngestPipeline(
-    SqliteMemoryStore store,
+    IMemoryStore store,
     VectorIndexManager index,
     CompactionStore compactions,
     IEmbeddingGenerator<string, Embedding<float>> embedder,
@@ -197,7 +197,7 @@ internal sealed partial class IngestPipeline(
         var upserts = result.Added.Concat(result.Updated)
             .Select(r => (r.Id, vectors[Convert.ToHexString(r.EmbeddingHash)]))
             .ToList();
-        index.Apply(upserts, result.Watermark);
+        index.Apply(upserts, result.Previous, result.Watermark);
         Measure(changed.Select(d => d.Memory).ToList(), result.Added.Count + result.Updated.Count);
         return new BatchCounts(result.Added.Count, result.Updated.Count, unchangedBefore + result.Unchanged, missing.Count);
     }

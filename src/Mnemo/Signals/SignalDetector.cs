@@ -14,7 +14,7 @@ namespace Mnemo.Signals;
 /// runs of frustrated turns, and activity drops and spikes. Each finding has a stable key so the
 /// same thing found again is one signal, not a new one.
 /// </summary>
-public sealed class SignalDetector(SqliteMemoryStore store, SignalOptions options, TimeZoneInfo zone, SimilarityScale? similarity = null)
+public sealed class SignalDetector(IMemoryStore store, SignalOptions options, TimeZoneInfo zone, SimilarityScale? similarity = null)
 {
     /// <summary>Thresholds are on the common similarity scale; this model's cosines are mapped onto it.</summary>
     private SimilarityScale Scale => similarity ?? SimilarityScale.Identity;

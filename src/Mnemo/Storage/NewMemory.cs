@@ -1,7 +1,7 @@
 namespace Mnemo.Storage;
 
 /// <summary>A memory about to be written, with the hash of the embedding that represents it.</summary>
-internal sealed record NewMemory(
+public sealed record NewMemory(
     byte[] Key,
     string Agent,
     string Session,

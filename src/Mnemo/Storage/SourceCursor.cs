@@ -1,4 +1,4 @@
 namespace Mnemo.Storage;
 
 /// <summary>Where reading a source stopped; written in the same transaction as the turns before it.</summary>
-internal sealed record SourceCursor(string Source, string Format, string Cursor);
+public sealed record SourceCursor(string Source, string Format, string Cursor);

@@ -11,7 +11,7 @@ namespace Mnemo.Storage;
 /// embeddings, the FTS5 index, cursors and the audit log. Every batch is one transaction.
 /// A connection per operation (pooled) lets searches run while an ingest writes.
 /// </summary>
-public sealed class SqliteMemoryStore : IAsyncDisposable
+public sealed class SqliteMemoryStore : IMemoryStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
@@ -31,6 +31,8 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     }
 
     public string DatabasePath { get; }
+
+    public string Location => DatabasePath;
 
     /// <summary>Opens (creating if needed) the database and applies pending migrations.</summary>
     public static async Task<SqliteMemoryStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken)
@@ -79,7 +81,6 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Records the embedding model the store's vectors come from; refuses a different one.</summary>
     /// <summary>The embedding model recorded for this store (<c>model|dimensions</c>), or null for a new store.</summary>
     public async Task<string?> GetEmbeddingModelAsync(CancellationToken cancellationToken)
     {
@@ -89,6 +90,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Records the embedding model the store's vectors come from; refuses a different one.</summary>
     public async Task EnsureEmbeddingModelAsync(string modelId, int dimensions, CancellationToken cancellationToken)
     {
         var expected = FormattableString.Invariant($"{modelId}|{dimensions}");
@@ -113,11 +115,11 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     }
 
     /// <summary>Content hashes of the memories that already exist under these keys (hex key to hash).</summary>
-    internal Task<Dictionary<string, byte[]>> FindExistingAsync(IReadOnlyCollection<byte[]> keys, CancellationToken cancellationToken) =>
+    public Task<Dictionary<string, byte[]>> FindExistingAsync(IReadOnlyCollection<byte[]> keys, CancellationToken cancellationToken) =>
         ReadByBlobKeysAsync("SELECT memory_key, content_hash FROM memories WHERE memory_key IN", keys, bytes => bytes, cancellationToken);
 
     /// <summary>Cached embeddings for these hashes (hex hash to vector).</summary>
-    internal Task<Dictionary<string, float[]>> GetEmbeddingsAsync(IReadOnlyCollection<byte[]> hashes, CancellationToken cancellationToken) =>
+    public Task<Dictionary<string, float[]>> GetEmbeddingsAsync(IReadOnlyCollection<byte[]> hashes, CancellationToken cancellationToken) =>
         ReadByBlobKeysAsync("SELECT hash, vector FROM embeddings WHERE hash IN", hashes, bytes => VectorMath.FromBytes(bytes), cancellationToken);
 
     /// <summary>Runs <c>{select} (keys...)</c> in chunks; the first column is the key, the second a blob value.</summary>
@@ -143,7 +145,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     /// Writes a batch in one transaction: new embeddings, memories (added, or updated when the
     /// content under a key changed), their FTS rows, an audit event each, and the source cursor.
     /// </summary>
-    internal async Task<BatchResult> WriteBatchAsync(
+    public async Task<BatchResult> WriteBatchAsync(
         IReadOnlyList<NewMemory> memories,
         IReadOnlyList<StoredEmbedding> embeddings,
         string modelId,
@@ -157,6 +159,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         var unchanged = 0;
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = connection.BeginTransaction(deferred: false);
+        var previous = await LastEventAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
 
         await using (var insertEmbedding = Command(connection, transaction, "INSERT OR IGNORE INTO embeddings(hash, model, dims, vector) VALUES ($h, $m, $d, $v)"))
         {
@@ -262,19 +265,23 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
             await saveCursor.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var last = Command(connection, transaction, "SELECT COALESCE(MAX(id), 0) FROM audit_log"))
-        {
-            var watermark = (long)(await last.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new BatchResult(added, updated, unchanged, watermark);
-        }
+        var watermark = await LastEventAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new BatchResult(added, updated, unchanged, previous, watermark);
+    }
+
+    /// <summary>The latest audit id; inside a write transaction (which holds SQLite's write lock) no other writer can add one.</summary>
+    private static async Task<long> LastEventAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var last = Command(connection, transaction, "SELECT COALESCE(MAX(id), 0) FROM audit_log");
+        return (long)(await last.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>
     /// Deletes memories (row, FTS entry, and the embedding if nothing else uses it) and records a
     /// <c>forget</c> event for each, without the text. Returns the ids that existed.
     /// </summary>
-    public async Task<(IReadOnlyList<long> Forgotten, long Watermark)> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<long> Forgotten, long Previous, long Watermark)> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentException.ThrowIfNullOrWhiteSpace(actor);
@@ -282,6 +289,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = connection.BeginTransaction(deferred: false);
+        var previous = await LastEventAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         await using var delete = Command(connection, transaction, "DELETE FROM memories WHERE id = $id RETURNING memory_key, embedding_id");
         var deleteId = delete.Parameters.Add("$id", SqliteType.Integer);
         await using var deleteFts = Command(connection, transaction, "DELETE FROM memories_fts WHERE rowid = $id");
@@ -322,10 +330,9 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
             forgotten.Add(id);
         }
 
-        await using var last = Command(connection, transaction, "SELECT COALESCE(MAX(id), 0) FROM audit_log");
-        var watermark = (long)(await last.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var watermark = await LastEventAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (forgotten, watermark);
+        return (forgotten, previous, watermark);
     }
 
     /// <summary>Below this many memories every query term is scored; above it, terms found in very many memories are dropped.</summary>
@@ -587,7 +594,7 @@ public sealed class SqliteMemoryStore : IAsyncDisposable
     }
 
     /// <summary>The text of the memory just before a position in a session, to give a resumed ingest its context.</summary>
-    internal async Task<string?> GetPrecedingTextAsync(string agent, string session, long sequence, CancellationToken cancellationToken)
+    public async Task<string?> GetPrecedingTextAsync(string agent, string session, long sequence, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();

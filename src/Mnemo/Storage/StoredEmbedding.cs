@@ -1,4 +1,4 @@
 namespace Mnemo.Storage;
 
 /// <summary>An embedding keyed by the hash of model id and embedded text.</summary>
-internal sealed record StoredEmbedding(byte[] Hash, float[] Vector);
+public sealed record StoredEmbedding(byte[] Hash, float[] Vector);

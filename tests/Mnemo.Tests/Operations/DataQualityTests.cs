@@ -52,7 +52,7 @@ public sealed class DataQualityTests(EmbedderFixture embedder)
 
     private static async Task ExecuteAsync(MemoryEngine engine, string sql)
     {
-        await using var connection = await engine.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var connection = await engine.Local.OpenConnectionAsync(CancellationToken.None);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();

@@ -116,7 +116,7 @@ public sealed class ForgetTests(EmbedderFixture embedder)
     private static async Task<List<long>> ScalarsAsync(MemoryEngine engine, string sql)
     {
         var result = new List<long>();
-        await using var connection = await engine.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var connection = await engine.Local.OpenConnectionAsync(CancellationToken.None);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync();
@@ -131,7 +131,7 @@ public sealed class ForgetTests(EmbedderFixture embedder)
     private static async Task<List<string>> RowsAsync(MemoryEngine engine, string sql)
     {
         var result = new List<string>();
-        await using var connection = await engine.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var connection = await engine.Local.OpenConnectionAsync(CancellationToken.None);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync();

@@ -255,7 +255,7 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         Assert.Equal(before, (await upgraded.GetStatsAsync()).Memories);
         Assert.Contains(await upgraded.SearchAsync(new SearchRequest("favourite colour teal", 3)), h => h.Memory.Text.Contains("teal", StringComparison.Ordinal));
         Assert.Empty(await upgraded.ContextNotices.PendingAsync(DateTimeOffset.MinValue.AddYears(2000), CancellationToken.None));
-        await using var check = await upgraded.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var check = await upgraded.Local.OpenConnectionAsync(CancellationToken.None);
         await using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version";
         Assert.Equal(latest, Convert.ToInt32(await version.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));

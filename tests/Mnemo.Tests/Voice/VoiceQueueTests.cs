@@ -52,7 +52,7 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        var jobs = new VoiceJobStore(engine.Store, TimeProvider.System);
+        var jobs = new VoiceJobStore(engine.Local, TimeProvider.System);
         using var workers = new VoiceWorkers(engine, jobs, new VoiceOptions(), dir.Path, TimeProvider.System, NullLogger<VoiceWorkers>.Instance, () => new ScriptedTranscriber(_ => Words));
         var (queued, added) = await jobs.EnqueueAsync(Copy(dir, "jfk.wav", "note.wav"), "inbox", "home", null, CancellationToken.None);
         var (again, addedAgain) = await jobs.EnqueueAsync(Copy(dir, "jfk.wav", "same-note.wav"), "openclaw", null, null, CancellationToken.None);
@@ -79,7 +79,7 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var jobs = new VoiceJobStore(engine.Store, time);
+        var jobs = new VoiceJobStore(engine.Local, time);
         var corrupt = dir.File("corrupt.ogg");
         await File.WriteAllBytesAsync(corrupt, [.. "OggS"u8, .. new byte[100]]);
         var engineDown = Copy(dir, "OSR_us_000_0034_8k.wav", "engine-down.wav");
@@ -126,7 +126,7 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(1));
-        var jobs = new VoiceJobStore(engine.Store, time);
+        var jobs = new VoiceJobStore(engine.Local, time);
         var options = new VoiceOptions { KeepAudioDays = 7 };
         using var workers = new VoiceWorkers(engine, jobs, options, dir.File("data"), time, NullLogger<VoiceWorkers>.Instance, () => new ScriptedTranscriber(_ => Words));
         var state = dir.File("openclaw");
