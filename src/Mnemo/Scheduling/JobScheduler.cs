@@ -27,9 +27,12 @@ public sealed partial class JobScheduler : IDisposable
     private readonly ConcurrentDictionary<string, Due> _due = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly IJobCoordinator? _coordinator;
 
-    public JobScheduler(IEnumerable<IScheduledJob> jobs, ScheduleOptions options, JobStore store, TimeProvider time, ILogger<JobScheduler> logger)
+    /// <param name="coordinator">With a store shared by several nodes: who runs each occurrence. Null on one machine.</param>
+    public JobScheduler(IEnumerable<IScheduledJob> jobs, ScheduleOptions options, JobStore store, TimeProvider time, ILogger<JobScheduler> logger, IJobCoordinator? coordinator = null)
     {
+        _coordinator = coordinator;
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentNullException.ThrowIfNull(options);
         _jobs = jobs.ToDictionary(j => j.Name, StringComparer.Ordinal);
@@ -260,15 +263,48 @@ public sealed partial class JobScheduler : IDisposable
 
     private async Task RunAndRecordAsync(IScheduledJob job, Due due, CancellationToken cancellationToken)
     {
+        IJobClaim? claim = null;
+        if (_coordinator is not null && due.Occurrence is { } occurrence)
+        {
+            claim = await _coordinator.TryClaimAsync(job.Name, occurrence, cancellationToken).ConfigureAwait(false);
+            if (claim is null)
+            {
+                // Another node ran (or runs) this occurrence: this one waits for the next.
+                var following = _crons[job.Name].GetNextOccurrence(_time.GetUtcNow(), _zone) ?? DateTimeOffset.MaxValue;
+                Log.ClaimedElsewhere(_logger, job.Name, occurrence);
+                _due[job.Name] = new Due(following, following, JobTrigger.Schedule, 1);
+                await _store.SetNextRunAsync(job.Name, following, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await using (claim)
+        {
+            await RunClaimedAsync(job, due, claim, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunClaimedAsync(IScheduledJob job, Due due, IJobClaim? claim, CancellationToken cancellationToken)
+    {
         var now = _time.GetUtcNow();
         if (!await _store.TryAcquireAsync(job.Name, _owner, now, now + _options.Lease, cancellationToken).ConfigureAwait(false))
         {
             Log.Busy(_logger, job.Name);
             _due[job.Name] = due with { At = now + LeaseBusyDelay };
+            if (claim is not null)
+            {
+                await claim.CompleteAsync(succeeded: false, CancellationToken.None).ConfigureAwait(false);
+            }
+
             return;
         }
 
         var run = await ExecuteAsync(job, due.Occurrence, due.Trigger, due.Attempt, cancellationToken).ConfigureAwait(false);
+        if (claim is not null)
+        {
+            await claim.CompleteAsync(run.Succeeded, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var previous = await _store.GetAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
         Due next;
         if (run.Succeeded || due.Attempt > _options.RetryAttempts)
@@ -362,5 +398,8 @@ public sealed partial class JobScheduler : IDisposable
 
         [LoggerMessage(EventId = 407, Level = LogLevel.Error, Message = "job {Job} could not be started or recorded; trying again in a minute")]
         public static partial void StoreFailed(ILogger logger, string job, Exception exception);
+
+        [LoggerMessage(EventId = 408, Level = LogLevel.Information, Message = "job {Job}: the occurrence of {Occurrence:u} ran on another node; waiting for the next")]
+        public static partial void ClaimedElsewhere(ILogger logger, string job, DateTimeOffset occurrence);
     }
 }
