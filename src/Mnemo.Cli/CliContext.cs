@@ -30,8 +30,9 @@ internal sealed class CliContext(ParseResult parse) : IDisposable
         Embeddings = EmbeddingOptions.FromEnvironment(),
     };
 
+    /// <summary>The memory on the configured store (the data directory's SQLite, or the shared PostgreSQL of <c>Store:*</c>).</summary>
     public Task<MemoryEngine> OpenEngineAsync(CancellationToken cancellationToken) =>
-        MemoryEngine.OpenAsync(Options(), loggerFactory: LoggerFactory, cancellationToken: cancellationToken);
+        Mnemo.Postgres.MemoryEngines.OpenAsync(Options() with { Store = Server.Hosting.MnemoSettings.LoadStore(DataDirectory) }, loggerFactory: LoggerFactory, cancellationToken: cancellationToken);
 
     public void Dispose() => LoggerFactory.Dispose();
 }

@@ -10,6 +10,7 @@ namespace Mnemo.Cli;
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(List<ScheduleJson>))]
 [JsonSerializable(typeof(RunJson))]
+[JsonSerializable(typeof(MigrateJson))]
 [JsonSerializable(typeof(TranscriptJson))]
 [JsonSerializable(typeof(List<ModelJson>))]
 [JsonSerializable(typeof(VoiceEvalJson))]

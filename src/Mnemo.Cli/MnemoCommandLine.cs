@@ -25,6 +25,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(ForgetCommand.Create());
+        root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(DigestsCommand.CreateDigests());
         root.Subcommands.Add(DigestsCommand.CreateSignals());
         root.Subcommands.Add(InitCommand.Create(root));

@@ -20,3 +20,6 @@ internal sealed record ModelJson(string Name, int ApproximateMegabytes, bool Ins
 internal sealed record VoiceEvalJson(string Engine, string Model, int Samples, double Wer, double RealTimeFactor, List<EvalSampleJson> Results);
 
 internal sealed record EvalSampleJson(string File, int ReferenceWords, int Edits, double Wer, double AudioSeconds, double Seconds, string Hypothesis);
+
+/// <summary><c>mnemo migrate --json</c></summary>
+internal sealed record MigrateJson(string Target, long Embeddings, long Memories, long AuditEvents, long Cursors, bool Verified, IReadOnlyList<string> Mismatches);

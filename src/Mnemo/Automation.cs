@@ -19,7 +19,7 @@ public sealed class Automation : IDisposable
     private readonly HttpClient? _telegramHttp;
     private readonly MemoryEngine _engine;
 
-    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs)
+    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator)
     {
         var options = engine.Options;
         var zone = options.Schedule.ResolveTimeZone();
@@ -64,7 +64,7 @@ public sealed class Automation : IDisposable
             new BackupJob(Backups),
             .. extraJobs,
         ];
-        Scheduler = new JobScheduler(jobs, options.Schedule, new JobStore(engine.Local), time, loggerFactory.CreateLogger<JobScheduler>());
+        Scheduler = new JobScheduler(jobs, options.Schedule, new JobStore(engine.Local), time, loggerFactory.CreateLogger<JobScheduler>(), coordinator);
     }
 
     public LanguageModel Model { get; }
@@ -95,11 +95,12 @@ public sealed class Automation : IDisposable
     /// <param name="openClawStateDirectory">OpenClaw's state directory (for the sweep and the workspace notes); null when none.</param>
     /// <param name="chatClient">A chat client to use instead of the configured provider (tests, embedding hosts).</param>
     /// <param name="extraJobs">Jobs from other parts of Mnemo (voice, backup) to schedule with the built-in ones.</param>
-    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null)
+    /// <param name="coordinator">With a store shared by several nodes: which node runs each scheduled occurrence.</param>
+    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         engine.Options.Model.Validate();
-        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? []);
+        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator);
     }
 
     /// <summary>

@@ -12,6 +12,9 @@ public sealed record MnemoOptions
 
     public EmbeddingOptions Embeddings { get; init; } = new();
 
+    /// <summary>Embedded SQLite (default) or a PostgreSQL database shared by several nodes.</summary>
+    public StoreOptions Store { get; init; } = new();
+
     public VectorIndexOptions Index { get; init; } = new();
 
     public ChunkingOptions Chunking { get; init; } = new();

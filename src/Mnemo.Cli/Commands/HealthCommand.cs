@@ -70,7 +70,7 @@ internal static class HealthCommand
 
     private static async Task<HealthJson> HereAsync(CliContext context, MnemoSettings settings, CancellationToken cancellationToken)
     {
-        await using var engine = await MemoryEngine.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
         var services = new ServiceCollection();
         services.AddSingleton(engine);

@@ -44,7 +44,7 @@ internal static class RunCommand
 
     private static async Task<JobRunJson> RunHereAsync(CliContext context, MnemoSettings settings, string name, CancellationToken cancellationToken)
     {
-        await using var engine = await MemoryEngine.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
         var automation = cli.Automation;
         var run = await automation.Scheduler.RunNowAsync(name, cancellationToken).ConfigureAwait(false);

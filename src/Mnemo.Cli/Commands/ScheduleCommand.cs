@@ -17,7 +17,7 @@ internal static class ScheduleCommand
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
-            await using var engine = await MemoryEngine.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
             using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
             var automation = cli.Automation;
             if (parse.GetValue(crontab))

@@ -21,6 +21,9 @@ public sealed record IngestRequestJson(List<TurnJson>? Turns, string? Source);
 
 public sealed record IngestResponseJson(long Turns, long Added, long Updated, long Unchanged);
 
+/// <summary>Turns accepted into the shared work queue (<c>POST /v1/ingest?queued=true</c>); a node stores them shortly.</summary>
+public sealed record QueuedJson(long Queued, long Turns);
+
 public sealed record SearchRequestJson(string? Query, int? K, string? Agent, string? Session, DateTimeOffset? Since, DateTimeOffset? Until);
 
 public sealed record MemoryJson(long Id, string Agent, string Session, string EntryId, string Role, string Text, DateTimeOffset? Timestamp, string Source, bool Untrusted, string? Speaker);
@@ -60,6 +63,7 @@ public sealed record ForgetSelectionJson(bool DryRun, int Matched, List<ForgetPr
 [JsonSerializable(typeof(HealthJson))]
 [JsonSerializable(typeof(IngestRequestJson))]
 [JsonSerializable(typeof(IngestResponseJson))]
+[JsonSerializable(typeof(QueuedJson))]
 [JsonSerializable(typeof(SearchRequestJson))]
 [JsonSerializable(typeof(SearchResponseJson))]
 [JsonSerializable(typeof(ContextRequestJson))]

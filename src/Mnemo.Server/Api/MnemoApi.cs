@@ -103,6 +103,18 @@ public static class MnemoApi
             converted.Add(new Turn(t.Agent!, t.Session!, t.Id!, t.ParentId, t.Role!, t.Text.Trim(), timestamp, body.Source ?? "api", timestamp.ToUnixTimeMilliseconds(), new TurnProvenance(t.Speaker, null, t.Untrusted ?? false)));
         }
 
+        if (http.Query.TryGetValue("queued", out var queued) && queued == "true")
+        {
+            // Embedding is the slow part: on a shared store any node with time to spare does it.
+            if (http.HttpContext.RequestServices.GetService(typeof(Mnemo.Postgres.SharedWork)) is not Mnemo.Postgres.SharedWork work)
+            {
+                return RequestBody.Invalid("queued=true needs a store shared by several nodes (Store:Provider postgres); without it, leave queued out", "queued");
+            }
+
+            var id = await work.EnqueueAsync(Mnemo.Postgres.SharedWorkWorker.IngestKind, Mnemo.Postgres.SharedWorkWorker.IngestPayload(new Mnemo.Postgres.IngestWork($"api#{body.Source ?? "api"}", converted)), cancellationToken).ConfigureAwait(false);
+            return TypedResults.Json(new QueuedJson(id, converted.Count), ApiJsonContext.Default.QueuedJson, statusCode: StatusCodes.Status202Accepted);
+        }
+
         var summary = await engine.IngestTurnsAsync($"api#{body.Source ?? "api"}", "api", converted, cancellationToken).ConfigureAwait(false);
         await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new IngestResponseJson(summary.TurnsRead, summary.Added, summary.Updated, summary.Unchanged), ApiJsonContext.Default.IngestResponseJson);

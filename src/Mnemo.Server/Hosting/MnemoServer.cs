@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,7 @@ public static class MnemoServer
         var services = builder.Services;
         services.AddSingleton(settings.Server);
         services.AddSingleton(settings.OpenClaw);
-        services.AddMnemo(settings.Memory).WithSqlite();
+        services.AddMnemo(settings.Memory).WithConfiguredStore();
         configureServices?.Invoke(services);
         services.AddSingleton<IngestSignal>();
         services.AddSingleton<HostEvents>();
@@ -67,7 +68,8 @@ public static class MnemoServer
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
-            [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())]));
+            [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())],
+            provider.GetService<Mnemo.Scheduling.IJobCoordinator>()));
         services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
         if (settings.Memory.Schedule.Enabled)
         {
@@ -75,6 +77,11 @@ public static class MnemoServer
         }
 
         services.AddHostedService<FeedbackBotHost>();
+        if (settings.Memory.Store.IsShared)
+        {
+            services.AddHostedService<SharedStoreHost>();
+        }
+
         services.AddMnemoHealthChecks(settings);
         AddTelemetry(services, settings);
 
@@ -86,6 +93,7 @@ public static class MnemoServer
 
         var app = builder.Build();
         app.UseMiddleware<TokenAuthentication>();
+        app.Use(StoreUnavailableAsync);
         app.MapMnemoApi();
         app.MapTelegramWebhook();
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -140,7 +148,7 @@ public static class MnemoServer
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = settings.Memory.DataDirectory });
         ConfigureLogging(builder.Logging, minimumLevel, settings, toFiles: false);
         configureServices?.Invoke(builder.Services);
-        builder.Services.AddMnemo(settings.Memory).WithSqlite();
+        builder.Services.AddMnemo(settings.Memory).WithConfiguredStore();
         builder.Services.AddSingleton(provider => Automation.Create(
             provider.GetRequiredService<MemoryEngine>(),
             settings.OpenClaw.ResolveStateDirectory(),
@@ -198,5 +206,19 @@ public static class MnemoServer
             ? file.WriteTo.File(new Serilog.Formatting.Compact.RenderedCompactJsonFormatter(), path, fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1))
             : file.WriteTo.File(path, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}", fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1));
         logging.AddSerilog(file.CreateLogger(), dispose: true);
+    }
+
+    /// <summary>A shared store that cannot be reached answers 503 at once with what is wrong; the next request tries again.</summary>
+    private static async Task StoreUnavailableAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Mnemo.Postgres.PostgresMemoryStore.IsUnavailable(ex) && !context.Response.HasStarted)
+        {
+            await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "store_unavailable", ex is Mnemo.Storage.StoreUnavailableException ? ex.Message : $"the shared store is unreachable ({ex.Message}); try again when it is back")
+                .ExecuteAsync(context).ConfigureAwait(false);
+        }
     }
 }

@@ -5,7 +5,7 @@ using Mnemo.Server.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>The DI entry point: <c>services.AddMnemo(options).WithSqlite()</c>.</summary>
+/// <summary>The DI entry point: <c>services.AddMnemo(options).WithConfiguredStore()</c>.</summary>
 public static class MnemoServiceCollectionExtensions
 {
     public static MnemoBuilder AddMnemo(this IServiceCollection services, MnemoOptions options)

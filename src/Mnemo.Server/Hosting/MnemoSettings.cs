@@ -49,6 +49,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         {
             DataDirectory = dataDirectory,
             Embeddings = EmbeddingOptions.FromEnvironment(),
+            Store = Bind<StoreOptions>(configuration, "Store"),
             Retention = retention,
             Schedule = Bind<ScheduleOptions>(configuration, "Schedule"),
             Model = Bind<LanguageModelOptions>(configuration, "Model"),
@@ -64,6 +65,34 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         var settings = new MnemoSettings(memory, server, openClaw, Bind<Mnemo.Voice.VoiceOptions>(configuration, "Voice")) { Log = Bind<LogOptions>(configuration, "Log"), Telemetry = Bind<TelemetryOptions>(configuration, "Telemetry") };
         settings.Validate(configPath);
         return settings;
+    }
+
+    /// <summary>
+    /// Only the store settings (config.json's <c>Store</c> section and <c>MNEMO_Store__*</c>), for
+    /// commands that open the memory without the rest of the configuration. Creates nothing.
+    /// </summary>
+    public static StoreOptions LoadStore(string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, ConfigFile.FileName);
+        var builder = new ConfigurationBuilder();
+        if (File.Exists(path))
+        {
+            builder.AddJsonFile(path, optional: true, reloadOnChange: false);
+        }
+
+        IConfiguration configuration;
+        try
+        {
+            configuration = builder.AddEnvironmentVariables("MNEMO_").Build();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ArgumentException($"{path} is not valid JSON: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        var store = Bind<StoreOptions>(configuration, "Store");
+        store.Validate();
+        return store;
     }
 
     private static T Bind<T>(IConfiguration configuration, string section)
@@ -82,6 +111,7 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
     private void Validate(string configPath)
     {
         MnemoOptionsValidator.Validate(Memory);
+        Memory.Store.Validate();
         foreach (var url in Server.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
