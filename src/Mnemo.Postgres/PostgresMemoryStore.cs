@@ -340,9 +340,15 @@ public sealed class PostgresMemoryStore : IMemoryStore
     /// <summary>Takes the writer lock for the transaction and returns the latest audit id: no event can come between.</summary>
     private static async Task<long> LockWriterAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key); SELECT COALESCE(MAX(id), 0) FROM audit_log;", connection, transaction);
-        command.Parameters.AddWithValue("key", PostgresSchema.WriterLock);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        await using (var locking = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
+        {
+            locking.Parameters.AddWithValue("key", PostgresSchema.WriterLock);
+            await locking.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // A statement of its own: its snapshot is taken after the lock, so it sees every earlier writer's commit.
+        await using var latest = new NpgsqlCommand("SELECT COALESCE(MAX(id), 0) FROM audit_log", connection, transaction);
+        return (long)(await latest.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static async Task AppendAuditAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long now, string actor, List<(string Action, long Id, byte[] Key)> events, CancellationToken cancellationToken)
