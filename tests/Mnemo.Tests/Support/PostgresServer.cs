@@ -51,7 +51,7 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>Starts the server (again, after <see cref="StopAsync"/>) on the same port.</summary>
     public Task StartAsync() => RunPostgresAsync(
         "pg_ctl", "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_directory, "server.log"),
-        "-o", FormattableString.Invariant($"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"),
+        "-o", FormattableString.Invariant($"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200"),
         "start");
 
     /// <summary>Stops the server at once (clients see their connections drop).</summary>

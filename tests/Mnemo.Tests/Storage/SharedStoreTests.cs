@@ -1,0 +1,195 @@
+using Mnemo.Domain;
+using Mnemo.Postgres;
+using Mnemo.Search;
+using Mnemo.Storage;
+using Mnemo.Tests.Support;
+using Npgsql;
+
+namespace Mnemo.Tests.Storage;
+
+/// <summary>Several nodes on one PostgreSQL store, in one process: the change feed, job claims and the work queue.</summary>
+[Collection(PostgresGroup.Name)]
+public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embedder)
+{
+    [Fact]
+    public async Task MemoryWrittenOnOneNode_IsFoundByVectorSearchOnTheOther_AndForgettingReachesItToo()
+    {
+        using var dir = new TempDirectory();
+        var connection = await server.CreateDatabaseAsync();
+        await using var a = await OpenNodeAsync(dir.File("a"), connection);
+        await using var b = await OpenNodeAsync(dir.File("b"), connection);
+        var feed = new PostgresChangeFeed((PostgresMemoryStore)b.Store, b.CatchUpAsync, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresChangeFeed>.Instance);
+        using var stop = new CancellationTokenSource();
+        var following = feed.RunAsync(stop.Token);
+
+        await a.IngestTurnsAsync("chat", "test", [Turn("t1", "The spare key is hidden under the blue flower pot")]);
+        await WaitUntilAsync(() => b.Index.Index.Count == 1);
+        var vectorOnly = b.Options.Search with { TextWeight = 0 };
+        var hits = await new HybridSearcher(b.Store, b.Index, embedder.Embedder, vectorOnly, TimeProvider.System).SearchAsync(new SearchRequest("where is the key for the door", 3), CancellationToken.None);
+
+        Assert.Contains(hits, h => h.Memory.EntryId == "t1");
+        var id = hits.First(h => h.Memory.EntryId == "t1").Memory.Id;
+        await a.ForgetAsync([id], "test");
+        await WaitUntilAsync(() => b.Index.Index.Count == 0);
+        Assert.True(feed.Applied >= 2);
+        await stop.CancelAsync();
+        await following;
+    }
+
+    [Fact]
+    public async Task IndexCatchesUpFromTheSequence_WhenWritesInterleaveAcrossNodes()
+    {
+        using var dir = new TempDirectory();
+        var connection = await server.CreateDatabaseAsync();
+        await using var a = await OpenNodeAsync(dir.File("a"), connection);
+        await using var b = await OpenNodeAsync(dir.File("b"), connection);
+
+        await a.IngestTurnsAsync("chat", "test", [Turn("a1", "first from a")]);
+        await b.IngestTurnsAsync("chat", "test", [Turn("b1", "first from b")]);
+        await a.IngestTurnsAsync("chat", "test", [Turn("a2", "second from a")]);
+
+        // A's own second write must not jump its watermark past B's write in between: catching up
+        // applies B's write and (again, harmlessly) A's second.
+        Assert.Equal(2, a.Index.Index.Count);
+        Assert.True(a.Index.Watermark < (await a.Store.GetWatermarkAsync(CancellationToken.None)).Watermark);
+        Assert.Equal(2, await a.CatchUpAsync());
+        Assert.Equal(3, a.Index.Index.Count);
+        Assert.Equal(3, await b.CatchUpAsync()); // B never saw A's first write, so its own did not move its watermark either
+        Assert.Equal(3, b.Index.Index.Count);
+    }
+
+    [Fact]
+    public async Task ScheduledOccurrence_ClaimedByBothNodes_RunsOnce_AndADeadNodesClaimIsTakenOver()
+    {
+        var connection = await server.CreateDatabaseAsync();
+        await using var store = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        var a = new PostgresJobCoordinator(store, "node-a", TimeProvider.System);
+        var b = new PostgresJobCoordinator(store, "node-b", TimeProvider.System);
+        var occurrence = new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+
+        var claims = await Task.WhenAll(RunOnceAsync(a), RunOnceAsync(b));
+
+        Assert.Equal(1, claims.Count(c => c));
+        Assert.Equal(("succeeded", 2), await OccurrenceAsync(connection, "hourly-summary", occurrence));
+
+        // A node that claims and dies (its lock goes with its connection) leaves "running": the next claimant takes it.
+        var abandoned = await a.TryClaimAsync("daily-sync", occurrence, CancellationToken.None);
+        Assert.NotNull(abandoned);
+        await abandoned.DisposeAsync();
+        var takeover = await b.TryClaimAsync("daily-sync", occurrence, CancellationToken.None);
+        Assert.NotNull(takeover);
+        await takeover.CompleteAsync(succeeded: true, CancellationToken.None);
+        await takeover.DisposeAsync();
+        Assert.Null(await a.TryClaimAsync("daily-sync", occurrence, CancellationToken.None));
+
+        async Task<bool> RunOnceAsync(PostgresJobCoordinator node)
+        {
+            await using var claim = await node.TryClaimAsync("hourly-summary", occurrence, CancellationToken.None);
+            if (claim is null)
+            {
+                return false;
+            }
+
+            await Task.Delay(300);
+            await claim.CompleteAsync(succeeded: true, CancellationToken.None);
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task HundredQueuedItems_AreSplitBetweenTwoNodes_NoneTwice_AndAnExpiredLeaseMovesToTheOtherNode()
+    {
+        var connection = await server.CreateDatabaseAsync();
+        await using var store = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        var a = new SharedWork(store, "node-a");
+        var b = new SharedWork(store, "node-b");
+        for (var i = 0; i < 100; i++)
+        {
+            await a.EnqueueAsync("test", $"item {i}", CancellationToken.None);
+        }
+
+        var done = await Task.WhenAll(DrainAsync(a), DrainAsync(b));
+
+        Assert.Equal(100, done[0].Count + done[1].Count);
+        Assert.Empty(done[0].Intersect(done[1]));
+        Assert.NotEmpty(done[0]);
+        Assert.NotEmpty(done[1]);
+        Assert.Equal(100, (await a.CountAsync(CancellationToken.None))["done"]);
+
+        var id = await a.EnqueueAsync("test", "slow item", CancellationToken.None);
+        var held = await a.ClaimAsync(TimeSpan.FromSeconds(1), CancellationToken.None);
+        Assert.Equal(id, held!.Id);
+        Assert.Null(await b.ClaimAsync(TimeSpan.FromSeconds(30), CancellationToken.None));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var taken = await b.ClaimAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Equal((id, 2), (taken!.Id, taken.Attempt));
+        Assert.False(await a.CompleteAsync(id, CancellationToken.None));
+        Assert.False(await a.RenewAsync(id, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.True(await b.CompleteAsync(id, CancellationToken.None));
+
+        static async Task<List<long>> DrainAsync(SharedWork node)
+        {
+            var ids = new List<long>();
+            while (await node.ClaimAsync(TimeSpan.FromSeconds(30), CancellationToken.None) is { } item)
+            {
+                await Task.Delay(5);
+                Assert.True(await node.CompleteAsync(item.Id, CancellationToken.None));
+                ids.Add(item.Id);
+            }
+
+            return ids;
+        }
+    }
+
+    [Fact]
+    public async Task DatabaseGoingAway_FailsFastWithAClearError_AndWorksAgainWhenItIsBack()
+    {
+        await using var own = new PostgresServer();
+        await own.InitializeAsync();
+        var connection = await own.CreateDatabaseAsync();
+        await using var store = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        Assert.Empty(await store.SearchTextAsync(["anything"], MemoryFilter.None, 5, CancellationToken.None));
+
+        await own.StopAsync();
+        var started = DateTime.UtcNow;
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.SearchTextAsync(["anything"], MemoryFilter.None, 5, CancellationToken.None));
+        var health = await store.QuickCheckAsync(CancellationToken.None);
+
+        Assert.Contains(store.Location, error.Message, StringComparison.Ordinal);
+        Assert.Contains("unreachable", health, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "a request waited instead of failing");
+        await own.StartAsync();
+        await WaitUntilAsync(async () => await store.QuickCheckAsync(CancellationToken.None) is null);
+        Assert.Empty(await store.SearchTextAsync(["anything"], MemoryFilter.None, 5, CancellationToken.None));
+    }
+
+    private async Task<MemoryEngine> OpenNodeAsync(string dataDirectory, string connection) =>
+        await MemoryEngines.OpenAsync(new MnemoOptions { DataDirectory = dataDirectory, Store = new StoreOptions { Provider = "postgres", Connection = connection } }, embedder.Embedder);
+
+    private static Turn Turn(string id, string text) =>
+        new("family", "s1", id, null, "user", text, DateTimeOffset.UtcNow, "test", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TurnProvenance.Default);
+
+    private static async Task<(string Status, int Claims)> OccurrenceAsync(string connection, string job, DateTimeOffset occurrence)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT status, claims FROM job_occurrences WHERE job = @job AND occurrence = @occurrence", db);
+        command.Parameters.AddWithValue("job", job);
+        command.Parameters.AddWithValue("occurrence", occurrence.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetString(0), reader.GetInt32(1));
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(100);
+        }
+    }
+}
