@@ -844,28 +844,50 @@ public sealed class PostgresMemoryStore : IMemoryStore
 
     private static DateOnly Day(long dayNumber) => DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)dayNumber);
 
+    /// <summary>
+    /// Sets a row's values on the insert or update command. The parameters are created once, with
+    /// their types, and only their values change: the command is auto-prepared after a few rows,
+    /// and a prepared statement must keep the parameters it was prepared with.
+    /// </summary>
     private static void Bind(NpgsqlCommand command, NewMemory memory, long now)
     {
-        command.Parameters.Clear();
-        command.Parameters.AddWithValue("key", memory.Key);
-        command.Parameters.AddWithValue("agent", memory.Agent);
-        command.Parameters.AddWithValue("session", memory.Session);
-        command.Parameters.AddWithValue("entry", memory.EntryId);
-        command.Parameters.Add(new NpgsqlParameter("parent", NpgsqlDbType.Text) { Value = (object?)memory.ParentId ?? DBNull.Value });
-        command.Parameters.AddWithValue("chunk", memory.Chunk);
-        command.Parameters.AddWithValue("seq", memory.Sequence);
-        command.Parameters.AddWithValue("role", memory.Role);
-        command.Parameters.Add(new NpgsqlParameter("speaker", NpgsqlDbType.Text) { Value = (object?)memory.Speaker ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("tool", NpgsqlDbType.Text) { Value = (object?)memory.Tool ?? DBNull.Value });
-        command.Parameters.AddWithValue("untrusted", memory.Untrusted);
-        command.Parameters.AddWithValue("text", memory.Text);
-        command.Parameters.AddWithValue("context", memory.IndexContext);
-        command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Bigint) { Value = memory.Timestamp is { } ts ? ts.ToUnixTimeMilliseconds() : DBNull.Value });
-        command.Parameters.AddWithValue("source", memory.Source);
-        command.Parameters.AddWithValue("content", memory.ContentHash);
-        command.Parameters.AddWithValue("embedding", memory.EmbeddingHash);
-        command.Parameters.AddWithValue("now", now);
+        if (command.Parameters.Count == 0)
+        {
+            foreach (var (name, type) in MemoryParameters)
+            {
+                command.Parameters.Add(new NpgsqlParameter(name, type));
+            }
+        }
+
+        var p = command.Parameters;
+        p["key"].Value = memory.Key;
+        p["agent"].Value = memory.Agent;
+        p["session"].Value = memory.Session;
+        p["entry"].Value = memory.EntryId;
+        p["parent"].Value = (object?)memory.ParentId ?? DBNull.Value;
+        p["chunk"].Value = memory.Chunk;
+        p["seq"].Value = memory.Sequence;
+        p["role"].Value = memory.Role;
+        p["speaker"].Value = (object?)memory.Speaker ?? DBNull.Value;
+        p["tool"].Value = (object?)memory.Tool ?? DBNull.Value;
+        p["untrusted"].Value = memory.Untrusted;
+        p["text"].Value = memory.Text;
+        p["context"].Value = memory.IndexContext;
+        p["ts"].Value = memory.Timestamp is { } ts ? ts.ToUnixTimeMilliseconds() : DBNull.Value;
+        p["source"].Value = memory.Source;
+        p["content"].Value = memory.ContentHash;
+        p["embedding"].Value = memory.EmbeddingHash;
+        p["now"].Value = now;
     }
+
+    private static readonly (string Name, NpgsqlDbType Type)[] MemoryParameters =
+    [
+        ("key", NpgsqlDbType.Bytea), ("agent", NpgsqlDbType.Text), ("session", NpgsqlDbType.Text), ("entry", NpgsqlDbType.Text),
+        ("parent", NpgsqlDbType.Text), ("chunk", NpgsqlDbType.Integer), ("seq", NpgsqlDbType.Bigint), ("role", NpgsqlDbType.Text),
+        ("speaker", NpgsqlDbType.Text), ("tool", NpgsqlDbType.Text), ("untrusted", NpgsqlDbType.Boolean), ("text", NpgsqlDbType.Text),
+        ("context", NpgsqlDbType.Text), ("ts", NpgsqlDbType.Bigint), ("source", NpgsqlDbType.Text), ("content", NpgsqlDbType.Bytea),
+        ("embedding", NpgsqlDbType.Bytea), ("now", NpgsqlDbType.Bigint),
+    ];
 
     private static void AppendFilter(NpgsqlCommand command, MemoryFilter filter, StringBuilder sql)
     {

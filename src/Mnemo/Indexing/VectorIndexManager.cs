@@ -133,7 +133,6 @@ public sealed partial class VectorIndexManager : IDisposable
         }
 
         Watermark = Math.Max(Watermark, changes[^1].EventId);
-        LogCaughtUp(_logger, changes.Count);
         return changes.Count;
     }
 
@@ -258,6 +257,7 @@ public sealed partial class VectorIndexManager : IDisposable
 
         if (caughtUp > 0)
         {
+            LogCaughtUp(_logger, caughtUp);
             await SaveAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -72,6 +72,20 @@ public abstract class MemoryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LargeBatches_WriteEveryRowOnce_AndAnOverlappingBatchAddsOnlyTheNewRows()
+    {
+        var items = Enumerable.Range(1, 400).Select(i => Item("big", i, $"line {i} of a long import")).ToList();
+
+        var first = await WriteAsync(items[..300]);
+        var second = await WriteAsync(items);
+
+        Assert.Equal(300, first.Added.Count);
+        Assert.Equal((100, 300), (second.Added.Count, second.Unchanged));
+        Assert.Equal(400, (await Store.GetStatsAsync(CancellationToken.None)).Memories);
+        Assert.Equal(400, (await Store.FindExistingAsync([.. items.Select(i => i.Key)], CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task Forget_RemovesTheMemoryItsVectorAndText_AndRecordsTheEvent()
     {
         var result = await WriteAsync([Item("s1", 1, "My locker code is 4512"), Item("s1", 2, "Noted")]);

@@ -22,7 +22,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private string DataDirectory => Path.Combine(_directory, "data");
 
     public string ConnectionString(string database) =>
-        FormattableString.Invariant($"Host=127.0.0.1;Port={Port};Database={database};Username=mnemo;Pooling=true");
+        FormattableString.Invariant($"Host=127.0.0.1;Port={Port};Database={database};Username=mnemo;Pooling=true;Include Error Detail=true");
 
     /// <summary>A new empty database on this server; returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync()
