@@ -17,6 +17,15 @@ if ! command -v lame >/dev/null 2>&1; then
   command -v lame >/dev/null 2>&1 && echo "installed lame" || echo "lame could not be installed; the MP3 decoder test will fail"
 fi
 
+# PostgreSQL's server (Debian package) for the shared-store tests; they start their own cluster
+# in a temporary directory on 127.0.0.1 and stop it afterwards.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [[ -z "${MNEMO_PG_BIN:-}" ]]; then
+  if [[ $(id -u) == 0 ]]; then apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq postgresql >/dev/null 2>&1; }
+  else sudo apt-get install -y -qq postgresql >/dev/null 2>&1 || { sudo apt-get update -qq >/dev/null 2>&1 && sudo apt-get install -y -qq postgresql >/dev/null 2>&1; }
+  fi
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo "installed postgresql" || echo "postgresql could not be installed; the shared-store tests will fail"
+fi
+
 echo "== build"
 if ! dotnet build Mnemo.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
   echo "build failed"

@@ -220,7 +220,7 @@ internal static class MacroBenchmark
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Stands in for the model where the benchmark supplies vectors itself; it must never be asked to embed.</summary>
-    private sealed class FixedEmbedder(int dimensions) : IEmbeddingGenerator<string, Embedding<float>>
+    internal sealed class FixedEmbedder(int dimensions) : IEmbeddingGenerator<string, Embedding<float>>
     {
         public static readonly string Model = LocalEmbeddingModel.MiniLm.ModelId;
 
