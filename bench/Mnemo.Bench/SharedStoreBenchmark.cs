@@ -62,8 +62,8 @@ internal static class SharedStoreBenchmark
                     }
 
                     var write = size / clock.Elapsed.TotalSeconds;
-                    // A fresh data directory: the node builds its index from the store, as a new node would.
-                    Directory.Delete(options.DataDirectory, recursive: true);
+                    // No saved index: the node builds it from the store, as a new node would.
+                    Directory.Delete(options.IndexDirectory, recursive: true);
                     clock.Restart();
                     await using var reopened = await MemoryEngines.OpenAsync(options with { Index = new VectorIndexOptions { HnswThreshold = 0 } }, fixedEmbedder);
                     var build = clock.Elapsed.TotalSeconds;
