@@ -34,7 +34,9 @@ if ! dotnet build Mnemo.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
 fi
 
 echo "== unit and integration tests"
-dotnet test Mnemo.slnx -c Release --no-build --nologo 2>&1 | tee "$log"
+# One test assembly at a time (-m:1): the real-OpenClaw end-to-end test waits on the context call
+# with a time budget, and the two-node PostgreSQL test beside it starves it on a 2-core machine.
+dotnet test Mnemo.slnx -c Release --no-build --nologo -m:1 2>&1 | tee "$log"
 while IFS= read -r line; do
   f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$line")
   p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line")
