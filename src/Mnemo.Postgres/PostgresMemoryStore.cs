@@ -891,40 +891,10 @@ public sealed class PostgresMemoryStore : IMemoryStore
 
     private static void AppendFilter(NpgsqlCommand command, MemoryFilter filter, StringBuilder sql)
     {
-        void Add(string condition, string parameter, object value)
+        foreach (var (condition, name, value) in filter.Conditions())
         {
-            sql.Append(CultureInfo.InvariantCulture, $" AND m.{condition}");
-            command.Parameters.AddWithValue(parameter, value);
-        }
-
-        if (filter.Agent is not null)
-        {
-            Add("agent = @fAgent", "fAgent", filter.Agent);
-        }
-
-        if (filter.Session is not null)
-        {
-            Add("session = @fSession", "fSession", filter.Session);
-        }
-
-        if (filter.Role is not null)
-        {
-            Add("role = @fRole", "fRole", filter.Role);
-        }
-
-        if (filter.Source is not null)
-        {
-            Add("source = @fSource", "fSource", filter.Source);
-        }
-
-        if (filter.Since is { } since)
-        {
-            Add("ts >= @fSince", "fSince", since.ToUnixTimeMilliseconds());
-        }
-
-        if (filter.Until is { } until)
-        {
-            Add("ts < @fUntil", "fUntil", until.ToUnixTimeMilliseconds());
+            sql.Append(CultureInfo.InvariantCulture, $" AND m.{condition} @{name}");
+            command.Parameters.AddWithValue(name, value);
         }
     }
 }

@@ -32,9 +32,9 @@ public sealed partial class JobScheduler : IDisposable
     /// <param name="coordinator">With a store shared by several nodes: who runs each occurrence. Null on one machine.</param>
     public JobScheduler(IEnumerable<IScheduledJob> jobs, ScheduleOptions options, JobStore store, TimeProvider time, ILogger<JobScheduler> logger, IJobCoordinator? coordinator = null)
     {
-        _coordinator = coordinator;
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentNullException.ThrowIfNull(options);
+        _coordinator = coordinator;
         _jobs = jobs.ToDictionary(j => j.Name, StringComparer.Ordinal);
         _options = options;
         _zone = options.ResolveTimeZone();

@@ -937,40 +937,10 @@ public sealed class SqliteMemoryStore : IMemoryStore
 
     private static void AppendFilter(SqliteCommand command, MemoryFilter filter, StringBuilder sql, string alias)
     {
-        void Add(string condition, string parameter, object value)
+        foreach (var (condition, name, value) in filter.Conditions())
         {
-            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}.{condition}");
-            command.Parameters.AddWithValue(parameter, value);
-        }
-
-        if (filter.Agent is not null)
-        {
-            Add("agent = $fAgent", "$fAgent", filter.Agent);
-        }
-
-        if (filter.Session is not null)
-        {
-            Add("session = $fSession", "$fSession", filter.Session);
-        }
-
-        if (filter.Role is not null)
-        {
-            Add("role = $fRole", "$fRole", filter.Role);
-        }
-
-        if (filter.Source is not null)
-        {
-            Add("source = $fSource", "$fSource", filter.Source);
-        }
-
-        if (filter.Since is { } since)
-        {
-            Add("ts >= $fSince", "$fSince", since.ToUnixTimeMilliseconds());
-        }
-
-        if (filter.Until is { } until)
-        {
-            Add("ts < $fUntil", "$fUntil", until.ToUnixTimeMilliseconds());
+            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}.{condition} ${name}");
+            command.Parameters.AddWithValue("$" + name, value);
         }
     }
 
