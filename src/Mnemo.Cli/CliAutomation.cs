@@ -13,7 +13,7 @@ internal sealed class CliAutomation : IDisposable
     public CliAutomation(MemoryEngine engine, MnemoSettings settings, ILoggerFactory loggerFactory)
     {
         var time = TimeProvider.System;
-        _workers = new VoiceWorkers(engine, new VoiceJobStore(engine.Local, time), settings.Voice, settings.Memory.DataDirectory, time, loggerFactory.CreateLogger<VoiceWorkers>());
+        _workers = new VoiceWorkers(engine, VoiceJobStore.For(engine, time), settings.Voice, settings.Memory.DataDirectory, time, loggerFactory.CreateLogger<VoiceWorkers>());
         _intake = new VoiceIntake(_workers, settings.Voice, settings.Memory.DataDirectory, settings.OpenClaw.ResolveStateDirectory(), time, loggerFactory.CreateLogger<VoiceIntake>());
         Automation = Automation.Create(engine, settings.OpenClaw.ResolveStateDirectory(), time, loggerFactory, extraJobs: [new VoiceSweepJob(_intake)]);
     }

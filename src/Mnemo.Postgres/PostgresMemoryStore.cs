@@ -19,7 +19,7 @@ namespace Mnemo.Postgres;
 /// transaction-scoped advisory lock, so audit ids are assigned in commit order and a node that has
 /// seen event N has seen every event before it.
 /// </summary>
-public sealed class PostgresMemoryStore : IMemoryStore
+public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
 {
     private const string MemoryColumns = "m.id, m.agent, m.session, m.entry_id, m.role, m.text, m.ts, m.source, m.seq, m.chunk, m.untrusted, m.speaker";
     private readonly TimeProvider _time;
@@ -92,6 +92,11 @@ public sealed class PostgresMemoryStore : IMemoryStore
         SocketException or TimeoutException => true,
         _ => false,
     };
+
+    public SqlDialect Dialect => SqlDialect.Postgres;
+
+    async Task<System.Data.Common.DbConnection> IRecordDatabase.OpenRecordConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
     internal async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {

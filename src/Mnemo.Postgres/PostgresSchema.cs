@@ -130,6 +130,187 @@ internal static class PostgresSchema
             started_at timestamptz NOT NULL DEFAULT now()
         );
         """,
+        // 2: what the nodes derive and decide, shared like the memories: compactions, the scheduler's
+        // job state and history, digests, signals, model calls, three-pass records, the voice queue
+        // (with the recordings, so any node can transcribe), feedback and context notices. Times
+        // are Unix milliseconds and JSON is text, as in the embedded store, so one set of
+        // statements serves both.
+        """
+        CREATE TABLE compactions (
+            id                  bigserial PRIMARY KEY,
+            agent               text NOT NULL,
+            session             text NOT NULL,
+            session_key         text,
+            entry_id            text,
+            seq                 bigint,
+            at                  bigint NOT NULL,
+            tokens_before       bigint,
+            tokens_after        bigint,
+            summary             text,
+            first_kept_entry_id text,
+            from_seq            bigint,
+            to_seq              bigint,
+            details             text NOT NULL,
+            origin              text NOT NULL CHECK (origin IN ('transcript', 'plugin')),
+            recorded_at         bigint NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_compactions_entry ON compactions(agent, session, entry_id) WHERE entry_id IS NOT NULL;
+        CREATE INDEX ix_compactions_session ON compactions(agent, session, at);
+        CREATE INDEX ix_compactions_at ON compactions(at);
+
+        CREATE TABLE jobs (
+            name            text PRIMARY KEY,
+            next_run        bigint,
+            last_occurrence bigint,
+            last_started    bigint,
+            last_finished   bigint,
+            last_duration   bigint,
+            last_outcome    text CHECK (last_outcome IN ('succeeded', 'failed')),
+            last_detail     text,
+            failures        integer NOT NULL DEFAULT 0,
+            lease_owner     text,
+            lease_until     bigint
+        );
+
+        CREATE TABLE job_runs (
+            id          bigserial PRIMARY KEY,
+            job         text NOT NULL,
+            occurrence  bigint,
+            attempt     integer NOT NULL,
+            trigger     text NOT NULL CHECK (trigger IN ('schedule', 'catch-up', 'retry', 'manual')),
+            started     bigint NOT NULL,
+            finished    bigint NOT NULL,
+            outcome     text NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+            detail      text
+        );
+        CREATE INDEX ix_job_runs_job ON job_runs(job, started);
+
+        CREATE TABLE digests (
+            id           bigserial PRIMARY KEY,
+            kind         text NOT NULL CHECK (kind IN ('hourly', 'daily', 'weekly')),
+            agent        text NOT NULL,
+            period_start bigint NOT NULL,
+            period_end   bigint NOT NULL,
+            method       text NOT NULL CHECK (method IN ('extractive', 'model')),
+            text         text NOT NULL,
+            lines        text NOT NULL,
+            sources      integer NOT NULL,
+            memory_id    bigint,
+            prompt_run   bigint,
+            created_at   bigint NOT NULL,
+            delivered_at bigint
+        );
+        CREATE UNIQUE INDEX ux_digests_period ON digests(kind, agent, period_start);
+        CREATE INDEX ix_digests_created ON digests(created_at);
+
+        CREATE TABLE signals (
+            id           bigserial PRIMARY KEY,
+            kind         text NOT NULL,
+            key          text NOT NULL UNIQUE,
+            severity     text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+            title        text NOT NULL,
+            agents       text NOT NULL,
+            evidence     text NOT NULL,
+            due_at       bigint,
+            first_seen   bigint NOT NULL,
+            last_seen    bigint NOT NULL,
+            detections   integer NOT NULL,
+            delivered_at bigint
+        );
+        CREATE INDEX ix_signals_seen ON signals(last_seen);
+
+        CREATE TABLE llm_calls (
+            id            bigserial PRIMARY KEY,
+            at            bigint NOT NULL,
+            purpose       text NOT NULL,
+            provider      text NOT NULL,
+            model         text,
+            input_tokens  bigint,
+            output_tokens bigint,
+            cost          double precision,
+            latency_ms    bigint NOT NULL,
+            outcome       text NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+            error         text
+        );
+        CREATE INDEX ix_llm_calls_at ON llm_calls(at);
+
+        CREATE TABLE prompt_runs (
+            id         bigserial PRIMARY KEY,
+            purpose    text NOT NULL,
+            task       text NOT NULL,
+            sources    text NOT NULL,
+            created_at bigint NOT NULL,
+            outcome    text NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed')),
+            result     text,
+            error      text
+        );
+
+        CREATE TABLE prompt_passes (
+            run_id        bigint NOT NULL REFERENCES prompt_runs(id) ON DELETE CASCADE,
+            pass          text NOT NULL CHECK (pass IN ('draft', 'critique', 'refine')),
+            prompt        text NOT NULL,
+            output        text NOT NULL,
+            input_tokens  bigint,
+            output_tokens bigint,
+            latency_ms    bigint NOT NULL,
+            PRIMARY KEY (run_id, pass)
+        );
+
+        CREATE TABLE voice_jobs (
+            id            bigserial PRIMARY KEY,
+            path          text NOT NULL,
+            content       bytea NOT NULL UNIQUE,
+            origin        text NOT NULL,
+            agent         text,
+            session       text,
+            status        text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            attempts      integer NOT NULL DEFAULT 0,
+            not_before    bigint NOT NULL,
+            error         text,
+            created_at    bigint NOT NULL,
+            started_at    bigint,
+            finished_at   bigint,
+            memory_id     bigint,
+            duration_ms   bigint,
+            language      text,
+            engine        text,
+            model         text,
+            audio_deleted integer NOT NULL DEFAULT 0,
+            node          text,
+            lease_until   bigint
+        );
+        CREATE INDEX ix_voice_jobs_status ON voice_jobs(status, not_before, id);
+
+        -- The recordings of queued voice notes, so a node that did not receive one can transcribe it.
+        CREATE TABLE voice_audio (
+            content bytea PRIMARY KEY,
+            data    bytea NOT NULL
+        );
+
+        CREATE TABLE feedback (
+            id          bigserial PRIMARY KEY,
+            target_kind text NOT NULL CHECK (target_kind IN ('digest', 'signal', 'memory', 'context')),
+            target_id   bigint NOT NULL,
+            rating      integer NOT NULL CHECK (rating IN (-1, 1)),
+            comment     text,
+            who         text NOT NULL,
+            channel     text NOT NULL,
+            at          bigint NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_feedback_vote ON feedback(target_kind, target_id, who);
+        CREATE INDEX ix_feedback_at ON feedback(at);
+
+        CREATE TABLE context_notices (
+            id            bigserial PRIMARY KEY,
+            compaction_id bigint NOT NULL UNIQUE,
+            agent         text NOT NULL,
+            session       text NOT NULL,
+            memory_ids    text NOT NULL,
+            text          text NOT NULL,
+            created_at    bigint NOT NULL,
+            delivered_at  bigint
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

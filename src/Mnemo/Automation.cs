@@ -25,12 +25,12 @@ public sealed class Automation : IDisposable
         var zone = options.Schedule.ResolveTimeZone();
         _engine = engine;
         _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        Calls = new LlmCallStore(engine.Local);
-        PromptRuns = new PromptRunStore(engine.Local);
+        Calls = new LlmCallStore(engine.Records);
+        PromptRuns = new PromptRunStore(engine.Records);
         Model = new LanguageModel(chatClient ?? ChatClientFactory.Create(options.Model), options.Model, Calls, time, loggerFactory.CreateLogger<LanguageModel>());
         Prompter = new ThreePassPrompter(Model, PromptRuns, time);
-        var digestStore = new DigestStore(engine.Local);
-        var signalStore = new SignalStore(engine.Local);
+        var digestStore = new DigestStore(engine.Records);
+        var signalStore = new SignalStore(engine.Records);
         Signals = new SignalService(new SignalDetector(engine.Store, options.Signals, zone, engine.Similarity), signalStore);
         Digests = new DigestService(engine, digestStore, signalStore, Prompter, options.Digests, zone, openClawStateDirectory, time, loggerFactory.CreateLogger<DigestService>());
         var channels = new List<IDeliveryChannel>();
@@ -64,7 +64,7 @@ public sealed class Automation : IDisposable
             new BackupJob(Backups),
             .. extraJobs,
         ];
-        Scheduler = new JobScheduler(jobs, options.Schedule, new JobStore(engine.Local), time, loggerFactory.CreateLogger<JobScheduler>(), coordinator);
+        Scheduler = new JobScheduler(jobs, options.Schedule, new JobStore(engine.Records), time, loggerFactory.CreateLogger<JobScheduler>(), coordinator);
     }
 
     public LanguageModel Model { get; }

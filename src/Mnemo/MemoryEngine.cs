@@ -29,17 +29,18 @@ public sealed class MemoryEngine : IAsyncDisposable
         Options = options;
         Store = store;
         Local = local;
+        Records = store as IRecordDatabase ?? local;
         Index = index;
         _embedder = embedder;
         _ownsEmbedder = ownsEmbedder;
         ModelId = modelId;
         Similarity = SimilarityScale.For(modelId);
         var redactor = new Text.Redactor(options.Redaction);
-        Compactions = new CompactionStore(local, time, redactor);
+        Compactions = new CompactionStore(Records, time, redactor);
         _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
-        Feedback = new Feedback.FeedbackStore(local);
-        ContextNotices = new Feedback.ContextNoticeStore(local);
+        Feedback = new Feedback.FeedbackStore(Records);
+        ContextNotices = new Feedback.ContextNoticeStore(Records);
         Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity);
         _time = time;
     }
@@ -50,11 +51,17 @@ public sealed class MemoryEngine : IAsyncDisposable
     public IMemoryStore Store { get; }
 
     /// <summary>
-    /// This node's own SQLite database in the data directory: compactions, digests, signals,
-    /// feedback, job state, voice jobs. With the embedded store it is the same database as
-    /// <see cref="Store"/>.
+    /// This node's own SQLite database in the data directory. With the embedded store it is
+    /// <see cref="Store"/> and <see cref="Records"/>; with a shared store it holds nothing the
+    /// nodes share.
     /// </summary>
     public SqliteMemoryStore Local { get; }
+
+    /// <summary>
+    /// Where compactions, digests, signals, feedback, job state, the voice queue and model calls
+    /// are kept: the same database as <see cref="Store"/>, so every node of a shared store sees them.
+    /// </summary>
+    public IRecordDatabase Records { get; }
 
     /// <summary>True when <see cref="Store"/> is shared with other nodes (not the embedded SQLite).</summary>
     public bool IsShared => !ReferenceEquals(Store, Local);
@@ -316,7 +323,7 @@ public sealed class MemoryEngine : IAsyncDisposable
     private async Task ScrubDerivedAsync(IReadOnlyList<long> forgotten, CancellationToken cancellationToken)
     {
         var gone = forgotten.ToHashSet();
-        var digests = new Digests.DigestStore(Local);
+        var digests = new Digests.DigestStore(Records);
         foreach (var digest in await digests.CitingAsync(forgotten, cancellationToken).ConfigureAwait(false))
         {
             var lines = digest.Lines.Where(l => !l.MemoryIds.Any(gone.Contains)).ToList();
@@ -330,11 +337,12 @@ public sealed class MemoryEngine : IAsyncDisposable
         }
 
         var list = string.Join(',', forgotten.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await using var connection = await Local.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var sql = Records.Dialect;
+        await using var connection = await Records.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            DELETE FROM signals WHERE EXISTS (SELECT 1 FROM json_each(signals.evidence) AS cited WHERE cited.value IN ({list}));
-            DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM json_each(context_notices.memory_ids) AS cited WHERE cited.value IN ({list}));
+            DELETE FROM signals WHERE EXISTS (SELECT 1 FROM {sql.JsonElements("signals.evidence", "cited")} WHERE {sql.JsonInteger("cited")} IN ({list}));
+            DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM {sql.JsonElements("context_notices.memory_ids", "cited")} WHERE {sql.JsonInteger("cited")} IN ({list}));
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -76,7 +76,7 @@ internal static class HealthCommand
         services.AddSingleton(engine);
         services.AddSingleton(cli.Automation);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new VoiceJobStore(engine.Local, TimeProvider.System));
+        services.AddSingleton(VoiceJobStore.For(engine, TimeProvider.System));
         services.AddLogging();
         services.AddMnemoHealthChecks(settings);
         await using var provider = services.BuildServiceProvider();

@@ -45,7 +45,7 @@ public static class MnemoServer
         }
 
         services.AddSingleton(settings.Voice);
-        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceJobStore(provider.GetRequiredService<MemoryEngine>().Local, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => Mnemo.Voice.Queue.VoiceJobStore.For(provider.GetRequiredService<MemoryEngine>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceWorkers(
             provider.GetRequiredService<MemoryEngine>(),
             provider.GetRequiredService<Mnemo.Voice.Queue.VoiceJobStore>(),

@@ -130,9 +130,15 @@ public sealed partial class VoiceWorkers : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.JobTimeout);
+        using var renewing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renewal = _jobs.IsShared ? RenewWhileWorkingAsync(job.Id, renewing.Token) : Task.CompletedTask;
+        string? fetched = null;
         try
         {
-            var audio = await Task.Run(() => AudioDecoder.Decode(job.Path, _options.MaxDuration), timeout.Token).ConfigureAwait(false);
+            var located = await _jobs.LocateAudioAsync(job, Path.Combine(_dataDirectory, "voice", "shared"), timeout.Token).ConfigureAwait(false)
+                ?? throw new FileNotFoundException($"the recording of voice job {job.Id} ({job.Path}) is on no node and not in the store");
+            fetched = located.Fetched ? located.Path : null;
+            var audio = await Task.Run(() => AudioDecoder.Decode(located.Path, _options.MaxDuration), timeout.Token).ConfigureAwait(false);
             var transcriber = Transcriber();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var transcript = await transcriber.TranscribeAsync(audio, timeout.Token).ConfigureAwait(false);
@@ -168,6 +174,29 @@ public sealed partial class VoiceWorkers : IDisposable
             Log.Failed(_logger, job.Id, reason);
             return null;
         }
+        finally
+        {
+            await renewing.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (fetched is not null)
+            {
+                File.Delete(fetched);
+            }
+        }
+    }
+
+    /// <summary>Keeps this node's claim on a job alive while it works (shared store): renewed every third of the lease.</summary>
+    private async Task RenewWhileWorkingAsync(long id, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(_jobs.Lease / 3, _time, cancellationToken).ConfigureAwait(false);
+            if (!await _jobs.RenewAsync(id, cancellationToken).ConfigureAwait(false))
+            {
+                Log.LeaseLost(_logger, id);
+                return;
+            }
+        }
     }
 
     private async Task<long?> StoreAsync(VoiceJob job, Transcript transcript, CancellationToken cancellationToken)
@@ -192,6 +221,9 @@ public sealed partial class VoiceWorkers : IDisposable
 
         [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "voice job {Id} failed: {Reason}")]
         public static partial void Failed(ILogger logger, long id, string reason);
+
+        [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "voice job {Id}: this node's claim ran out and another node took the job over")]
+        public static partial void LeaseLost(ILogger logger, long id);
 
         [LoggerMessage(EventId = 803, Level = LogLevel.Error, Message = "a voice worker hit a store error; it waits and goes on")]
         public static partial void WorkerFailed(ILogger logger, Exception exception);

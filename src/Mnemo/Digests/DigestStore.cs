@@ -1,11 +1,11 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Mnemo.Storage;
 
 namespace Mnemo.Digests;
 
 /// <summary>Digests in the store; one per kind, agent and period.</summary>
-public sealed class DigestStore(SqliteMemoryStore store)
+public sealed class DigestStore(IRecordDatabase store)
 {
     private const string Columns = "id, kind, agent, period_start, period_end, method, text, lines, sources, memory_id, prompt_run, created_at, delivered_at";
 
@@ -13,25 +13,25 @@ public sealed class DigestStore(SqliteMemoryStore store)
     public async Task<(Digest Digest, bool Added)> AddAsync(Digest digest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO digests(kind, agent, period_start, period_end, method, text, lines, sources, memory_id, prompt_run, created_at)
-            VALUES ($kind, $agent, $start, $end, $method, $text, $lines, $sources, $memory, $run, $created)
+            VALUES (@kind, @agent, @start, @end, @method, @text, @lines, @sources, @memory, @run, @created)
             ON CONFLICT(kind, agent, period_start) DO NOTHING
             RETURNING id
             """;
-        command.Parameters.AddWithValue("$kind", KindName(digest.Kind));
-        command.Parameters.AddWithValue("$agent", digest.Agent);
-        command.Parameters.AddWithValue("$start", digest.PeriodStart.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$end", digest.PeriodEnd.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$method", digest.Method);
-        command.Parameters.AddWithValue("$text", digest.Text);
-        command.Parameters.AddWithValue("$lines", JsonSerializer.Serialize(digest.Lines, DigestJsonContext.Default.IReadOnlyListDigestLine));
-        command.Parameters.AddWithValue("$sources", digest.Sources);
-        command.Parameters.AddWithValue("$memory", (object?)digest.MemoryId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$run", (object?)digest.PromptRunId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$created", digest.CreatedAt.ToUnixTimeMilliseconds());
+        command.Bind("@kind", KindName(digest.Kind));
+        command.Bind("@agent", digest.Agent);
+        command.Bind("@start", digest.PeriodStart.ToUnixTimeMilliseconds());
+        command.Bind("@end", digest.PeriodEnd.ToUnixTimeMilliseconds());
+        command.Bind("@method", digest.Method);
+        command.Bind("@text", digest.Text);
+        command.Bind("@lines", JsonSerializer.Serialize(digest.Lines, DigestJsonContext.Default.IReadOnlyListDigestLine));
+        command.Bind("@sources", digest.Sources);
+        command.Bind("@memory", (object?)digest.MemoryId ?? DBNull.Value);
+        command.Bind("@run", (object?)digest.PromptRunId ?? DBNull.Value);
+        command.Bind("@created", digest.CreatedAt.ToUnixTimeMilliseconds());
         if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id)
         {
             return (digest with { Id = id }, true);
@@ -43,70 +43,70 @@ public sealed class DigestStore(SqliteMemoryStore store)
 
     public async Task<Digest?> FindAsync(DigestKind kind, string agent, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
-        var found = await QueryAsync("kind = $kind AND agent = $agent AND period_start = $start", 1, cancellationToken, ("$kind", KindName(kind)), ("$agent", agent), ("$start", periodStart.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        var found = await QueryAsync("kind = @kind AND agent = @agent AND period_start = @start", 1, cancellationToken, ("@kind", KindName(kind)), ("@agent", agent), ("@start", periodStart.ToUnixTimeMilliseconds())).ConfigureAwait(false);
         return found.Count > 0 ? found[0] : null;
     }
 
     public async Task<Digest?> GetAsync(long id, CancellationToken cancellationToken)
     {
-        var found = await QueryAsync("id = $id", 1, cancellationToken, ("$id", id)).ConfigureAwait(false);
+        var found = await QueryAsync("id = @id", 1, cancellationToken, ("@id", id)).ConfigureAwait(false);
         return found.Count > 0 ? found[0] : null;
     }
 
     /// <summary>The digests with a line citing any of these memories.</summary>
     public Task<IReadOnlyList<Digest>> CitingAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken) =>
         QueryAsync(
-            $"EXISTS (SELECT 1 FROM json_each(digests.lines) AS line, json_each(line.value, '$.memoryIds') AS cited WHERE cited.value IN ({string.Join(',', memoryIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}))",
+            $"EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("digests.lines", "line")}, {store.Dialect.JsonElements("line.value", "cited", "memoryIds")} WHERE {store.Dialect.JsonInteger("cited")} IN ({string.Join(',', memoryIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}))",
             10_000,
             cancellationToken);
 
     /// <summary>Replaces a digest's text and lines (after lines were taken out).</summary>
     public async Task ReplaceAsync(long id, string text, IReadOnlyList<DigestLine> lines, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE digests SET text = $text, lines = $lines WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$text", text);
-        command.Parameters.AddWithValue("$lines", JsonSerializer.Serialize(lines, DigestJsonContext.Default.IReadOnlyListDigestLine));
+        command.CommandText = "UPDATE digests SET text = @text, lines = @lines WHERE id = @id";
+        command.Bind("@id", id);
+        command.Bind("@text", text);
+        command.Bind("@lines", JsonSerializer.Serialize(lines, DigestJsonContext.Default.IReadOnlyListDigestLine));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Digests whose period starts in [<paramref name="from"/>, <paramref name="until"/>), oldest first.</summary>
     public Task<IReadOnlyList<Digest>> ListAsync(DigestKind? kind, string? agent, DateTimeOffset from, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
         QueryAsync(
-            "($kind IS NULL OR kind = $kind) AND ($agent IS NULL OR agent = $agent) AND period_start >= $from AND period_start < $until",
+            "(@kind IS NULL OR kind = @kind) AND (@agent IS NULL OR agent = @agent) AND period_start >= @from AND period_start < @until",
             limit,
             cancellationToken,
-            ("$kind", kind is { } k ? KindName(k) : null),
-            ("$agent", agent),
-            ("$from", from.ToUnixTimeMilliseconds()),
-            ("$until", until.ToUnixTimeMilliseconds()));
+            ("@kind", kind is { } k ? KindName(k) : null),
+            ("@agent", agent),
+            ("@from", from.ToUnixTimeMilliseconds()),
+            ("@until", until.ToUnixTimeMilliseconds()));
 
     /// <summary>The newest digests, newest first.</summary>
     public async Task<IReadOnlyList<Digest>> LatestAsync(DigestKind? kind, string? agent, int limit, CancellationToken cancellationToken)
     {
-        var found = await QueryAsync("($kind IS NULL OR kind = $kind) AND ($agent IS NULL OR agent = $agent) ORDER BY period_start DESC, id DESC", limit, cancellationToken, ("$kind", kind is { } k ? KindName(k) : null), ("$agent", agent)).ConfigureAwait(false);
+        var found = await QueryAsync("(@kind IS NULL OR kind = @kind) AND (@agent IS NULL OR agent = @agent) ORDER BY period_start DESC, id DESC", limit, cancellationToken, ("@kind", kind is { } k ? KindName(k) : null), ("@agent", agent)).ConfigureAwait(false);
         return found;
     }
 
     /// <summary>The end of the latest digest of a kind, any agent: where the next run picks up.</summary>
     public async Task<DateTimeOffset?> LatestPeriodEndAsync(DigestKind kind, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(period_end) FROM digests WHERE kind = $kind";
-        command.Parameters.AddWithValue("$kind", KindName(kind));
+        command.CommandText = "SELECT MAX(period_end) FROM digests WHERE kind = @kind";
+        command.Bind("@kind", KindName(kind));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null;
     }
 
     public async Task SetMemoryAsync(long id, long memoryId, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE digests SET memory_id = $memory WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$memory", memoryId);
+        command.CommandText = "UPDATE digests SET memory_id = @memory WHERE id = @id";
+        command.Bind("@id", id);
+        command.Bind("@memory", memoryId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -117,10 +117,10 @@ public sealed class DigestStore(SqliteMemoryStore store)
     public async Task<IReadOnlyList<long?>> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
         var memories = new List<long?>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM digests WHERE period_end < $before RETURNING memory_id";
-        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        command.CommandText = "DELETE FROM digests WHERE period_end < @before RETURNING memory_id";
+        command.Bind("@before", before.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -148,17 +148,18 @@ public sealed class DigestStore(SqliteMemoryStore store)
     private async Task<IReadOnlyList<Digest>> QueryAsync(string where, int limit, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         var result = new List<Digest>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = where.Contains("ORDER BY", StringComparison.Ordinal)
-            ? $"SELECT {Columns} FROM digests WHERE {where} LIMIT $limit"
-            : $"SELECT {Columns} FROM digests WHERE {where} ORDER BY period_start, id LIMIT $limit";
+            ? $"SELECT {Columns} FROM digests WHERE {where} LIMIT @limit"
+            : $"SELECT {Columns} FROM digests WHERE {where} ORDER BY period_start, id LIMIT @limit";
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            // The optional filters are text; a null one must still be typed for PostgreSQL.
+            command.Bind(name, value, value is null ? System.Data.DbType.String : null);
         }
 
-        command.Parameters.AddWithValue("$limit", limit);
+        command.Bind("@limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -168,7 +169,7 @@ public sealed class DigestStore(SqliteMemoryStore store)
         return result;
     }
 
-    private static Digest Read(SqliteDataReader reader) => new(
+    private static Digest Read(DbDataReader reader) => new(
         reader.GetInt64(0),
         ParseKind(reader.GetString(1)) ?? DigestKind.Hourly,
         reader.GetString(2),

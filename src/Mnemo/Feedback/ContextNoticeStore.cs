@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
@@ -17,7 +18,7 @@ public sealed record ContextNotice(long Id, long CompactionId, string Agent, str
 }
 
 /// <summary>The notices in the store; the first context built after each compaction makes one.</summary>
-public sealed class ContextNoticeStore(SqliteMemoryStore store)
+public sealed class ContextNoticeStore(IRecordDatabase store)
 {
     /// <summary>Items shown in a notice; the rest are counted.</summary>
     public const int MaxItems = 8;
@@ -49,19 +50,19 @@ public sealed class ContextNoticeStore(SqliteMemoryStore store)
             text.Append(CultureInfo.InvariantCulture, $"- and {brought.Count - MaxItems} more\n");
         }
 
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO context_notices(compaction_id, agent, session, memory_ids, text, created_at)
-            VALUES ($compaction, $agent, $session, $memories, $text, $at)
+            VALUES (@compaction, @agent, @session, @memories, @text, @at)
             ON CONFLICT(compaction_id) DO NOTHING
             """;
-        command.Parameters.AddWithValue("$compaction", compaction);
-        command.Parameters.AddWithValue("$agent", agent);
-        command.Parameters.AddWithValue("$session", session ?? string.Empty);
-        command.Parameters.AddWithValue("$memories", JsonSerializer.Serialize(brought.Select(i => i.MemoryId).Distinct().ToList(), MnemoJsonContext.Default.ListInt64));
-        command.Parameters.AddWithValue("$text", text.ToString());
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        command.Bind("@compaction", compaction);
+        command.Bind("@agent", agent);
+        command.Bind("@session", session ?? string.Empty);
+        command.Bind("@memories", JsonSerializer.Serialize(brought.Select(i => i.MemoryId).Distinct().ToList(), MnemoJsonContext.Default.ListInt64));
+        command.Bind("@text", text.ToString());
+        command.Bind("@at", at.ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
@@ -69,13 +70,13 @@ public sealed class ContextNoticeStore(SqliteMemoryStore store)
     public async Task<IReadOnlyList<ContextNotice>> PendingAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
         var result = new List<ContextNotice>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT id, compaction_id, agent, session, memory_ids, text, created_at, delivered_at FROM context_notices
-            WHERE delivered_at IS NULL AND created_at >= $since ORDER BY id LIMIT 100
+            WHERE delivered_at IS NULL AND created_at >= @since ORDER BY id LIMIT 100
             """;
-        command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+        command.Bind("@since", since.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

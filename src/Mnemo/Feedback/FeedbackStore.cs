@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Mnemo.Storage;
 
 namespace Mnemo.Feedback;
@@ -47,7 +48,7 @@ public interface IMemoryRatings
 /// The user's feedback in the store. One vote per target and person: rating again replaces the
 /// earlier vote (a change of mind), it does not add to it.
 /// </summary>
-public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
+public sealed class FeedbackStore(IRecordDatabase store) : IMemoryRatings
 {
     /// <summary>Records (or replaces) a vote; returns it and whether it changed anything.</summary>
     public async Task<(FeedbackRecord Record, bool Changed)> RecordAsync(FeedbackTarget target, long targetId, int rating, string? comment, string who, string channel, DateTimeOffset at, CancellationToken cancellationToken)
@@ -59,23 +60,23 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
 
         ArgumentException.ThrowIfNullOrWhiteSpace(who);
         ArgumentException.ThrowIfNullOrWhiteSpace(channel);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO feedback(target_kind, target_id, rating, comment, who, channel, at)
-            VALUES ($kind, $target, $rating, $comment, $who, $channel, $at)
+            VALUES (@kind, @target, @rating, @comment, @who, @channel, @at)
             ON CONFLICT(target_kind, target_id, who) DO UPDATE SET rating = excluded.rating, comment = COALESCE(excluded.comment, feedback.comment),
                 channel = excluded.channel, at = excluded.at
                 WHERE feedback.rating <> excluded.rating OR excluded.comment IS NOT NULL
             RETURNING id, at
             """;
-        command.Parameters.AddWithValue("$kind", KindName(target));
-        command.Parameters.AddWithValue("$target", targetId);
-        command.Parameters.AddWithValue("$rating", rating);
-        command.Parameters.AddWithValue("$comment", (object?)comment ?? DBNull.Value);
-        command.Parameters.AddWithValue("$who", who);
-        command.Parameters.AddWithValue("$channel", channel);
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        command.Bind("@kind", KindName(target));
+        command.Bind("@target", targetId);
+        command.Bind("@rating", rating);
+        command.Bind("@comment", (object?)comment ?? DBNull.Value);
+        command.Bind("@who", who);
+        command.Bind("@channel", channel);
+        command.Bind("@at", at.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -97,43 +98,45 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
     private async Task<IReadOnlyDictionary<long, MemoryRating>> RatingsAsync(IReadOnlyCollection<long>? memoryIds, CancellationToken cancellationToken)
     {
         // Only rated digests and signals are joined (a few hundred at most within the keep period),
-        // and their cited ids are read with SQLite's json_each rather than loaded and parsed here.
+        // and their cited ids are read in SQL (json_each, jsonb_array_elements) rather than loaded and parsed here.
         // A digest counts once per memory however many of its lines cite it.
-        string Only(string column) => memoryIds is null ? string.Empty : $"AND {column} IN ({string.Join(',', memoryIds.Select((_, i) => $"$m{i}"))})";
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        string Only(string column) => memoryIds is null ? string.Empty : $"AND {column} IN ({string.Join(',', memoryIds.Select((_, i) => $"@m{i}"))})";
+        var sql = store.Dialect;
+        var cited = sql.JsonInteger("cited");
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             WITH rated AS (
-                SELECT target_kind, target_id, SUM(rating) AS net FROM feedback
+                SELECT target_kind, target_id, CAST(SUM(rating) AS INTEGER) AS net FROM feedback
                 WHERE target_kind IN ('digest', 'signal', 'context') GROUP BY target_kind, target_id)
-            SELECT target_id, SUM(rating), 0 FROM feedback WHERE target_kind = 'memory' {Only("target_id")} GROUP BY target_id
+            SELECT target_id, CAST(SUM(rating) AS INTEGER), 0 FROM feedback WHERE target_kind = 'memory' {Only("target_id")} GROUP BY target_id
             UNION ALL
             SELECT d.memory_id, r.net, 0 FROM rated r JOIN digests d ON r.target_kind = 'digest' AND d.id = r.target_id WHERE d.memory_id IS NOT NULL {Only("d.memory_id")}
             UNION ALL
-            SELECT CAST(c.memory AS INTEGER), r.net, 1 FROM rated r JOIN (
-                SELECT DISTINCT d.id AS digest, cited.value AS memory FROM digests d, json_each(d.lines) AS line, json_each(line.value, '$.memoryIds') AS cited
-                WHERE d.id IN (SELECT target_id FROM rated WHERE target_kind = 'digest') {Only("cited.value")}) c
+            SELECT c.memory, r.net, 1 FROM rated r JOIN (
+                SELECT DISTINCT d.id AS digest, {cited} AS memory FROM digests d, {sql.JsonElements("d.lines", "line")}, {sql.JsonElements("line.value", "cited", "memoryIds")}
+                WHERE d.id IN (SELECT target_id FROM rated WHERE target_kind = 'digest') {Only(cited)}) c
                 ON r.target_kind = 'digest' AND r.target_id = c.digest
             UNION ALL
-            SELECT CAST(cited.value AS INTEGER), r.net, 1 FROM rated r JOIN signals s ON r.target_kind = 'signal' AND s.id = r.target_id,
-                json_each(s.evidence) AS cited WHERE 1 = 1 {Only("cited.value")}
+            SELECT {cited}, r.net, 1 FROM rated r JOIN signals s ON r.target_kind = 'signal' AND s.id = r.target_id,
+                {sql.JsonElements("s.evidence", "cited")} WHERE 1 = 1 {Only(cited)}
             UNION ALL
-            SELECT CAST(cited.value AS INTEGER), r.net, 1 FROM rated r JOIN context_notices n ON r.target_kind = 'context' AND n.id = r.target_id,
-                json_each(n.memory_ids) AS cited WHERE 1 = 1 {Only("cited.value")}
+            SELECT {cited}, r.net, 1 FROM rated r JOIN context_notices n ON r.target_kind = 'context' AND n.id = r.target_id,
+                {sql.JsonElements("n.memory_ids", "cited")} WHERE 1 = 1 {Only(cited)}
             """;
         var index = 0;
         foreach (var id in memoryIds ?? [])
         {
-            command.Parameters.AddWithValue($"$m{index++}", id);
+            command.Bind($"@m{index++}", id);
         }
 
         var result = new Dictionary<long, MemoryRating>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var (id, net, cited) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2) == 1);
+            var (id, net, viaCitation) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2) == 1);
             var rating = result.GetValueOrDefault(id);
-            result[id] = cited ? rating with { Cited = rating.Cited + net } : rating with { Direct = rating.Direct + net };
+            result[id] = viaCitation ? rating with { Cited = rating.Cited + net } : rating with { Direct = rating.Direct + net };
         }
 
         return result;
@@ -143,10 +146,10 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
     public async Task<IReadOnlyList<FeedbackWeek>> WeeksAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
         var rows = new List<(DateOnly Day, FeedbackTarget Target, int Rating)>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT at, target_kind, rating FROM feedback WHERE at >= $since";
-        command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+        command.CommandText = "SELECT at, target_kind, rating FROM feedback WHERE at >= @since";
+        command.Bind("@since", since.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -164,10 +167,10 @@ public sealed class FeedbackStore(SqliteMemoryStore store) : IMemoryRatings
     /// <summary>Deletes feedback older than <paramref name="before"/> (the retention job); returns how many.</summary>
     public async Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM feedback WHERE at < $before";
-        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        command.CommandText = "DELETE FROM feedback WHERE at < @before";
+        command.Bind("@before", before.ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

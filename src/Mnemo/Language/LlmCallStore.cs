@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Mnemo.Storage;
 
 namespace Mnemo.Language;
@@ -9,38 +10,38 @@ public sealed record LlmCall(DateTimeOffset At, string Purpose, string Provider,
 public sealed record LlmUsage(long Calls, long Failed, long InputTokens, long OutputTokens, decimal Cost);
 
 /// <summary>Model calls in the store.</summary>
-public sealed class LlmCallStore(SqliteMemoryStore store)
+public sealed class LlmCallStore(IRecordDatabase store)
 {
     public async Task RecordAsync(LlmCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO llm_calls(at, purpose, provider, model, input_tokens, output_tokens, cost, latency_ms, outcome, error)
-            VALUES ($at, $purpose, $provider, $model, $in, $out, $cost, $latency, $outcome, $error)
+            VALUES (@at, @purpose, @provider, @model, @in, @out, @cost, @latency, @outcome, @error)
             """;
-        command.Parameters.AddWithValue("$at", call.At.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$purpose", call.Purpose);
-        command.Parameters.AddWithValue("$provider", call.Provider);
-        command.Parameters.AddWithValue("$model", (object?)call.Model ?? DBNull.Value);
-        command.Parameters.AddWithValue("$in", (object?)call.InputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$out", (object?)call.OutputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$cost", call.Cost is { } cost ? (double)cost : DBNull.Value);
-        command.Parameters.AddWithValue("$latency", (long)call.Latency.TotalMilliseconds);
-        command.Parameters.AddWithValue("$outcome", call.Succeeded ? "succeeded" : "failed");
-        command.Parameters.AddWithValue("$error", (object?)call.Error ?? DBNull.Value);
+        command.Bind("@at", call.At.ToUnixTimeMilliseconds());
+        command.Bind("@purpose", call.Purpose);
+        command.Bind("@provider", call.Provider);
+        command.Bind("@model", (object?)call.Model ?? DBNull.Value);
+        command.Bind("@in", (object?)call.InputTokens ?? DBNull.Value);
+        command.Bind("@out", (object?)call.OutputTokens ?? DBNull.Value);
+        command.Bind("@cost", call.Cost is { } cost ? (double)cost : DBNull.Value);
+        command.Bind("@latency", (long)call.Latency.TotalMilliseconds);
+        command.Bind("@outcome", call.Succeeded ? "succeeded" : "failed");
+        command.Bind("@error", (object?)call.Error ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<LlmCall>> ListAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
     {
         var calls = new List<LlmCall>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT at, purpose, provider, model, input_tokens, output_tokens, cost, latency_ms, outcome, error FROM llm_calls WHERE at >= $since ORDER BY id LIMIT $limit";
-        command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = "SELECT at, purpose, provider, model, input_tokens, output_tokens, cost, latency_ms, outcome, error FROM llm_calls WHERE at >= @since ORDER BY id LIMIT @limit";
+        command.Bind("@since", since.ToUnixTimeMilliseconds());
+        command.Bind("@limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -62,13 +63,13 @@ public sealed class LlmCallStore(SqliteMemoryStore store)
 
     public async Task<LlmUsage> UsageAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT COUNT(*), COALESCE(SUM(outcome = 'failed'), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost), 0)
-            FROM llm_calls WHERE at >= $since
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE outcome = 'failed'), CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost), 0) AS DOUBLE PRECISION)
+            FROM llm_calls WHERE at >= @since
             """;
-        command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+        command.Bind("@since", since.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return new LlmUsage(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), (decimal)reader.GetDouble(4));

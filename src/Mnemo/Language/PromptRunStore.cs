@@ -1,65 +1,65 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Mnemo.Digests;
 using Mnemo.Storage;
 
 namespace Mnemo.Language;
 
 /// <summary>Three-pass runs and every pass of them, for inspection.</summary>
-public sealed class PromptRunStore(SqliteMemoryStore store)
+public sealed class PromptRunStore(IRecordDatabase store)
 {
     public async Task<long> StartAsync(ThreePassRequest request, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO prompt_runs(purpose, task, sources, created_at, outcome) VALUES ($purpose, $task, $sources, $at, 'running') RETURNING id";
-        command.Parameters.AddWithValue("$purpose", request.Purpose);
-        command.Parameters.AddWithValue("$task", request.Task);
-        command.Parameters.AddWithValue("$sources", JsonSerializer.Serialize<IReadOnlyList<long>>([.. request.Sources.Select(s => s.MemoryId)], DigestJsonContext.Default.IReadOnlyListInt64));
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        command.CommandText = "INSERT INTO prompt_runs(purpose, task, sources, created_at, outcome) VALUES (@purpose, @task, @sources, @at, 'running') RETURNING id";
+        command.Bind("@purpose", request.Purpose);
+        command.Bind("@task", request.Task);
+        command.Bind("@sources", JsonSerializer.Serialize<IReadOnlyList<long>>([.. request.Sources.Select(s => s.MemoryId)], DigestJsonContext.Default.IReadOnlyListInt64));
+        command.Bind("@at", at.ToUnixTimeMilliseconds());
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     public async Task AddPassAsync(long runId, PromptPass pass, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pass);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO prompt_passes(run_id, pass, prompt, output, input_tokens, output_tokens, latency_ms)
-            VALUES ($run, $pass, $prompt, $output, $in, $out, $latency)
+            VALUES (@run, @pass, @prompt, @output, @in, @out, @latency)
             """;
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$pass", pass.Name);
-        command.Parameters.AddWithValue("$prompt", pass.Prompt);
-        command.Parameters.AddWithValue("$output", pass.Output);
-        command.Parameters.AddWithValue("$in", (object?)pass.InputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$out", (object?)pass.OutputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$latency", (long)pass.Latency.TotalMilliseconds);
+        command.Bind("@run", runId);
+        command.Bind("@pass", pass.Name);
+        command.Bind("@prompt", pass.Prompt);
+        command.Bind("@output", pass.Output);
+        command.Bind("@in", (object?)pass.InputTokens ?? DBNull.Value);
+        command.Bind("@out", (object?)pass.OutputTokens ?? DBNull.Value);
+        command.Bind("@latency", (long)pass.Latency.TotalMilliseconds);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task FinishAsync(long runId, string? result, string? error, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE prompt_runs SET outcome = $outcome, result = $result, error = $error WHERE id = $id";
-        command.Parameters.AddWithValue("$id", runId);
-        command.Parameters.AddWithValue("$outcome", error is null ? "succeeded" : "failed");
-        command.Parameters.AddWithValue("$result", (object?)result ?? DBNull.Value);
-        command.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
+        command.CommandText = "UPDATE prompt_runs SET outcome = @outcome, result = @result, error = @error WHERE id = @id";
+        command.Bind("@id", runId);
+        command.Bind("@outcome", error is null ? "succeeded" : "failed");
+        command.Bind("@result", (object?)result ?? DBNull.Value);
+        command.Bind("@error", (object?)error ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ThreePassRun?> GetAsync(long runId, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         ThreePassRun? run;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT id, purpose, task, sources, created_at, outcome, result, error FROM prompt_runs WHERE id = $id";
-            command.Parameters.AddWithValue("$id", runId);
+            command.CommandText = "SELECT id, purpose, task, sources, created_at, outcome, result, error FROM prompt_runs WHERE id = @id";
+            command.Bind("@id", runId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -82,10 +82,10 @@ public sealed class PromptRunStore(SqliteMemoryStore store)
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = """
-                SELECT pass, prompt, output, input_tokens, output_tokens, latency_ms FROM prompt_passes WHERE run_id = $id
+                SELECT pass, prompt, output, input_tokens, output_tokens, latency_ms FROM prompt_passes WHERE run_id = @id
                 ORDER BY CASE pass WHEN 'draft' THEN 0 WHEN 'critique' THEN 1 ELSE 2 END
                 """;
-            command.Parameters.AddWithValue("$id", runId);
+            command.Bind("@id", runId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -96,7 +96,7 @@ public sealed class PromptRunStore(SqliteMemoryStore store)
         return run with { Passes = passes };
     }
 
-    private static PromptPass Read(SqliteDataReader reader) => new(
+    private static PromptPass Read(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
         reader.GetString(2),

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Mnemo.Storage;
 
 namespace Mnemo.Scheduling;
@@ -7,14 +7,14 @@ namespace Mnemo.Scheduling;
 /// The scheduler's state in the store: next run, last run and its outcome, and a lease that keeps
 /// a job from running twice at once, also across processes (<c>mnemo serve</c> and <c>mnemo run</c>).
 /// </summary>
-public sealed class JobStore(SqliteMemoryStore store)
+public sealed class JobStore(IRecordDatabase store)
 {
     private const string Columns = "name, next_run, last_occurrence, last_started, last_finished, last_duration, last_outcome, last_detail, failures, lease_owner, lease_until";
 
     public async Task<IReadOnlyDictionary<string, JobState>> GetAllAsync(CancellationToken cancellationToken)
     {
         var states = new Dictionary<string, JobState>(StringComparer.Ordinal);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM jobs";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -29,21 +29,21 @@ public sealed class JobStore(SqliteMemoryStore store)
 
     public async Task<JobState> GetAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM jobs WHERE name = $name";
-        command.Parameters.AddWithValue("$name", name);
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE name = @name";
+        command.Bind("@name", name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : JobState.Empty(name);
     }
 
     public async Task SetNextRunAsync(string name, DateTimeOffset? next, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO jobs(name, next_run) VALUES ($name, $next) ON CONFLICT(name) DO UPDATE SET next_run = excluded.next_run";
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$next", Millis(next));
+        command.CommandText = "INSERT INTO jobs(name, next_run) VALUES (@name, @next) ON CONFLICT(name) DO UPDATE SET next_run = excluded.next_run";
+        command.Bind("@name", name);
+        command.Bind("@next", Millis(next));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -62,7 +62,7 @@ public sealed class JobStore(SqliteMemoryStore store)
     public async Task<int> ReleaseDeadLeasesAsync(string self, CancellationToken cancellationToken)
     {
         var owners = new List<string>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = "SELECT DISTINCT lease_owner FROM jobs WHERE lease_owner IS NOT NULL";
@@ -77,8 +77,8 @@ public sealed class JobStore(SqliteMemoryStore store)
         foreach (var owner in owners.Where(o => o != self && IsDeadLocalProcess(o)))
         {
             await using var release = connection.CreateCommand();
-            release.CommandText = "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $owner";
-            release.Parameters.AddWithValue("$owner", owner);
+            release.CommandText = "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner";
+            release.Bind("@owner", owner);
             released += await release.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -116,19 +116,19 @@ public sealed class JobStore(SqliteMemoryStore store)
     /// <summary>Takes the job's lease unless another owner holds one that has not expired.</summary>
     public async Task<bool> TryAcquireAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO jobs(name) VALUES ($name) ON CONFLICT(name) DO NOTHING;
-            UPDATE jobs SET lease_owner = $owner, lease_until = $until
-            WHERE name = $name AND (lease_owner IS NULL OR lease_until < $now);
-            SELECT changes();
+            INSERT INTO jobs(name) VALUES (@name) ON CONFLICT(name) DO NOTHING;
+            UPDATE jobs SET lease_owner = @owner, lease_until = @until
+            WHERE name = @name AND (lease_owner IS NULL OR lease_until < @now)
+            RETURNING name;
             """;
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$owner", owner);
-        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long and 1;
+        command.Bind("@name", name);
+        command.Bind("@owner", owner);
+        command.Bind("@now", now.ToUnixTimeMilliseconds());
+        command.Bind("@until", until.ToUnixTimeMilliseconds());
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string;
     }
 
     /// <summary>Records a finished run, sets the next run and releases the lease, in one transaction.</summary>
@@ -136,32 +136,32 @@ public sealed class JobStore(SqliteMemoryStore store)
     public async Task CompleteAsync(JobRun run, string owner, DateTimeOffset? nextRun, int failures, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var update = connection.CreateCommand())
         {
             update.Transaction = transaction;
             update.CommandText = """
                 UPDATE jobs SET
-                    next_run = CASE WHEN $setNext THEN $next ELSE next_run END,
-                    last_occurrence = COALESCE($occurrence, last_occurrence),
-                    last_started = $started, last_finished = $finished, last_duration = $duration,
-                    last_outcome = $outcome, last_detail = $detail, failures = $failures,
-                    lease_owner = CASE WHEN lease_owner = $owner THEN NULL ELSE lease_owner END,
-                    lease_until = CASE WHEN lease_owner = $owner THEN NULL ELSE lease_until END
-                WHERE name = $name
+                    next_run = CASE WHEN @setNext THEN @next ELSE next_run END,
+                    last_occurrence = COALESCE(@occurrence, last_occurrence),
+                    last_started = @started, last_finished = @finished, last_duration = @duration,
+                    last_outcome = @outcome, last_detail = @detail, failures = @failures,
+                    lease_owner = CASE WHEN lease_owner = @owner THEN NULL ELSE lease_owner END,
+                    lease_until = CASE WHEN lease_owner = @owner THEN NULL ELSE lease_until END
+                WHERE name = @name
                 """;
-            update.Parameters.AddWithValue("$name", run.Job);
-            update.Parameters.AddWithValue("$setNext", nextRun is not null);
-            update.Parameters.AddWithValue("$next", Millis(nextRun));
-            update.Parameters.AddWithValue("$occurrence", Millis(run.Occurrence));
-            update.Parameters.AddWithValue("$started", run.Started.ToUnixTimeMilliseconds());
-            update.Parameters.AddWithValue("$finished", run.Finished.ToUnixTimeMilliseconds());
-            update.Parameters.AddWithValue("$duration", (long)(run.Finished - run.Started).TotalMilliseconds);
-            update.Parameters.AddWithValue("$outcome", run.Succeeded ? "succeeded" : "failed");
-            update.Parameters.AddWithValue("$detail", run.Detail);
-            update.Parameters.AddWithValue("$failures", failures);
-            update.Parameters.AddWithValue("$owner", owner);
+            update.Bind("@name", run.Job);
+            update.Bind("@setNext", nextRun is not null);
+            update.Bind("@next", Millis(nextRun));
+            update.Bind("@occurrence", Millis(run.Occurrence));
+            update.Bind("@started", run.Started.ToUnixTimeMilliseconds());
+            update.Bind("@finished", run.Finished.ToUnixTimeMilliseconds());
+            update.Bind("@duration", (long)(run.Finished - run.Started).TotalMilliseconds);
+            update.Bind("@outcome", run.Succeeded ? "succeeded" : "failed");
+            update.Bind("@detail", run.Detail);
+            update.Bind("@failures", failures);
+            update.Bind("@owner", owner);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -170,17 +170,17 @@ public sealed class JobStore(SqliteMemoryStore store)
             insert.Transaction = transaction;
             insert.CommandText = """
                 INSERT INTO job_runs(job, occurrence, attempt, trigger, started, finished, outcome, detail)
-                VALUES ($job, $occurrence, $attempt, $trigger, $started, $finished, $outcome, $detail);
-                DELETE FROM job_runs WHERE job = $job AND id NOT IN (SELECT id FROM job_runs WHERE job = $job ORDER BY id DESC LIMIT 500);
+                VALUES (@job, @occurrence, @attempt, @trigger, @started, @finished, @outcome, @detail);
+                DELETE FROM job_runs WHERE job = @job AND id NOT IN (SELECT id FROM job_runs WHERE job = @job ORDER BY id DESC LIMIT 500);
                 """;
-            insert.Parameters.AddWithValue("$job", run.Job);
-            insert.Parameters.AddWithValue("$occurrence", Millis(run.Occurrence));
-            insert.Parameters.AddWithValue("$attempt", run.Attempt);
-            insert.Parameters.AddWithValue("$trigger", TriggerName(run.Trigger));
-            insert.Parameters.AddWithValue("$started", run.Started.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$finished", run.Finished.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$outcome", run.Succeeded ? "succeeded" : "failed");
-            insert.Parameters.AddWithValue("$detail", run.Detail);
+            insert.Bind("@job", run.Job);
+            insert.Bind("@occurrence", Millis(run.Occurrence));
+            insert.Bind("@attempt", run.Attempt);
+            insert.Bind("@trigger", TriggerName(run.Trigger));
+            insert.Bind("@started", run.Started.ToUnixTimeMilliseconds());
+            insert.Bind("@finished", run.Finished.ToUnixTimeMilliseconds());
+            insert.Bind("@outcome", run.Succeeded ? "succeeded" : "failed");
+            insert.Bind("@detail", run.Detail);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -191,11 +191,11 @@ public sealed class JobStore(SqliteMemoryStore store)
     public async Task<IReadOnlyList<JobRun>> GetRunsAsync(string name, int limit, CancellationToken cancellationToken)
     {
         var runs = new List<JobRun>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT job, occurrence, attempt, trigger, started, finished, outcome, detail FROM job_runs WHERE job = $job ORDER BY id DESC LIMIT $limit";
-        command.Parameters.AddWithValue("$job", name);
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = "SELECT job, occurrence, attempt, trigger, started, finished, outcome, detail FROM job_runs WHERE job = @job ORDER BY id DESC LIMIT @limit";
+        command.Bind("@job", name);
+        command.Bind("@limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -221,7 +221,7 @@ public sealed class JobStore(SqliteMemoryStore store)
         _ => "schedule",
     };
 
-    private static JobState Read(SqliteDataReader reader) => new(
+    private static JobState Read(DbDataReader reader) => new(
         reader.GetString(0),
         Time(reader, 1),
         Time(reader, 2),
@@ -234,7 +234,7 @@ public sealed class JobStore(SqliteMemoryStore store)
         reader.IsDBNull(9) ? null : reader.GetString(9),
         Time(reader, 10));
 
-    private static DateTimeOffset? Time(SqliteDataReader reader, int ordinal) =>
+    private static DateTimeOffset? Time(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 
     private static object Millis(DateTimeOffset? time) => time is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value;

@@ -1,12 +1,12 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Mnemo.Digests;
 using Mnemo.Storage;
 
 namespace Mnemo.Signals;
 
 /// <summary>Signals in the store, deduplicated by key across runs.</summary>
-public sealed class SignalStore(SqliteMemoryStore store)
+public sealed class SignalStore(IRecordDatabase store)
 {
     private const string Columns = "id, kind, key, severity, title, agents, evidence, due_at, first_seen, last_seen, detections, delivered_at";
 
@@ -14,8 +14,8 @@ public sealed class SignalStore(SqliteMemoryStore store)
     public async Task<(Signal Signal, bool Added)> UpsertAsync(DetectedSignal detected, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(detected);
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var existing = await FindAsync(connection, transaction, detected.Key, cancellationToken).ConfigureAwait(false);
         await using (var command = connection.CreateCommand())
         {
@@ -24,27 +24,27 @@ public sealed class SignalStore(SqliteMemoryStore store)
             {
                 command.CommandText = """
                     INSERT INTO signals(kind, key, severity, title, agents, evidence, due_at, first_seen, last_seen, detections)
-                    VALUES ($kind, $key, $severity, $title, $agents, $evidence, $due, $now, $now, 1)
+                    VALUES (@kind, @key, @severity, @title, @agents, @evidence, @due, @now, @now, 1)
                     """;
-                command.Parameters.AddWithValue("$evidence", Serialize(detected.Evidence));
+                command.Bind("@evidence", Serialize(detected.Evidence));
             }
             else
             {
                 command.CommandText = """
-                    UPDATE signals SET severity = $severity, title = $title, agents = $agents, evidence = $evidence,
-                        due_at = $due, last_seen = $now, detections = detections + 1
-                    WHERE key = $key
+                    UPDATE signals SET severity = @severity, title = @title, agents = @agents, evidence = @evidence,
+                        due_at = @due, last_seen = @now, detections = detections + 1
+                    WHERE key = @key
                     """;
-                command.Parameters.AddWithValue("$evidence", Serialize(existing.Evidence.Union(detected.Evidence).Order().TakeLast(50).ToList()));
+                command.Bind("@evidence", Serialize(existing.Evidence.Union(detected.Evidence).Order().TakeLast(50).ToList()));
             }
 
-            command.Parameters.AddWithValue("$kind", detected.Kind);
-            command.Parameters.AddWithValue("$key", detected.Key);
-            command.Parameters.AddWithValue("$severity", detected.Severity);
-            command.Parameters.AddWithValue("$title", detected.Title);
-            command.Parameters.AddWithValue("$agents", JsonSerializer.Serialize(detected.Agents, DigestJsonContext.Default.IReadOnlyListString));
-            command.Parameters.AddWithValue("$due", detected.DueAt is { } due ? due.ToUnixTimeMilliseconds() : DBNull.Value);
-            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.Bind("@kind", detected.Kind);
+            command.Bind("@key", detected.Key);
+            command.Bind("@severity", detected.Severity);
+            command.Bind("@title", detected.Title);
+            command.Bind("@agents", JsonSerializer.Serialize(detected.Agents, DigestJsonContext.Default.IReadOnlyListString));
+            command.Bind("@due", detected.DueAt is { } due ? due.ToUnixTimeMilliseconds() : DBNull.Value);
+            command.Bind("@now", now.ToUnixTimeMilliseconds());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -57,18 +57,18 @@ public sealed class SignalStore(SqliteMemoryStore store)
     public async Task<IReadOnlyList<Signal>> ListAsync(DateTimeOffset since, string? kind, string? agent, int limit, CancellationToken cancellationToken)
     {
         var result = new List<Signal>();
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {Columns} FROM signals
-            WHERE last_seen >= $since AND ($kind IS NULL OR kind = $kind)
-              AND ($agent IS NULL OR EXISTS (SELECT 1 FROM json_each(signals.agents) WHERE value = $agent))
-            ORDER BY last_seen DESC, id DESC LIMIT $limit
+            WHERE last_seen >= @since AND (@kind IS NULL OR kind = @kind)
+              AND (@agent IS NULL OR EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("signals.agents", "a")} WHERE {store.Dialect.JsonText("a")} = @agent))
+            ORDER BY last_seen DESC, id DESC LIMIT @limit
             """;
-        command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$kind", (object?)kind ?? DBNull.Value);
-        command.Parameters.AddWithValue("$agent", (object?)agent ?? DBNull.Value);
-        command.Parameters.AddWithValue("$limit", limit);
+        command.Bind("@since", since.ToUnixTimeMilliseconds());
+        command.BindText("@kind", kind);
+        command.BindText("@agent", agent);
+        command.Bind("@limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -80,10 +80,10 @@ public sealed class SignalStore(SqliteMemoryStore store)
 
     public async Task<Signal?> GetAsync(long id, CancellationToken cancellationToken)
     {
-        await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM signals WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = $"SELECT {Columns} FROM signals WHERE id = @id";
+        command.Bind("@id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
     }
@@ -91,19 +91,19 @@ public sealed class SignalStore(SqliteMemoryStore store)
     public Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
         store.MarkDeliveredAsync("signals", id, at, cancellationToken);
 
-    private static async Task<Signal?> FindAsync(SqliteConnection connection, SqliteTransaction transaction, string key, CancellationToken cancellationToken)
+    private static async Task<Signal?> FindAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT {Columns} FROM signals WHERE key = $key";
-        command.Parameters.AddWithValue("$key", key);
+        command.CommandText = $"SELECT {Columns} FROM signals WHERE key = @key";
+        command.Bind("@key", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
     }
 
     private static string Serialize(IReadOnlyList<long> ids) => JsonSerializer.Serialize(ids, DigestJsonContext.Default.IReadOnlyListInt64);
 
-    private static Signal Read(SqliteDataReader reader) => new(
+    private static Signal Read(DbDataReader reader) => new(
         reader.GetInt64(0),
         reader.GetString(1),
         reader.GetString(2),

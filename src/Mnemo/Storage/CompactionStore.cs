@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Mnemo.Domain;
 
 namespace Mnemo.Storage;
@@ -15,12 +15,12 @@ public sealed class CompactionStore
     public static readonly TimeSpan MergeWindow = TimeSpan.FromMinutes(10);
 
     private const string Columns = "id, agent, session, session_key, entry_id, seq, at, tokens_before, tokens_after, summary, first_kept_entry_id, from_seq, to_seq, details, origin, recorded_at";
-    private readonly SqliteMemoryStore _store;
+    private readonly IRecordDatabase _store;
     private readonly TimeProvider _time;
     private readonly Text.Redactor _redactor;
 
     /// <param name="redactor">Cuts secrets out of summaries and requests before they are stored.</param>
-    public CompactionStore(SqliteMemoryStore store, TimeProvider time, Text.Redactor? redactor = null)
+    public CompactionStore(IRecordDatabase store, TimeProvider time, Text.Redactor? redactor = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
@@ -42,18 +42,18 @@ public sealed class CompactionStore
             };
         }
 
-        await using var connection = await _store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         Compaction? existing = null;
         if (compaction.EntryId is not null)
         {
-            existing = await FindOneAsync(connection, transaction, "agent = $agent AND session = $session AND entry_id = $entry", compaction, cancellationToken).ConfigureAwait(false)
-                ?? await FindOneAsync(connection, transaction, "agent = $agent AND session = $session AND entry_id IS NULL AND at BETWEEN $from AND $to ORDER BY ABS(at - $at)", compaction, cancellationToken).ConfigureAwait(false);
+            existing = await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND entry_id = @entry", compaction, cancellationToken).ConfigureAwait(false)
+                ?? await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND entry_id IS NULL AND at BETWEEN @from AND @to ORDER BY ABS(at - @at)", compaction, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            existing = await FindOneAsync(connection, transaction, "agent = $agent AND session = $session AND at BETWEEN $from AND $to ORDER BY ABS(at - $at)", compaction, cancellationToken).ConfigureAwait(false);
+            existing = await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND at BETWEEN @from AND @to ORDER BY ABS(at - @at)", compaction, cancellationToken).ConfigureAwait(false);
         }
 
         Compaction result;
@@ -65,13 +65,13 @@ public sealed class CompactionStore
             insert.Transaction = transaction;
             insert.CommandText = """
                 INSERT INTO compactions(agent, session, session_key, entry_id, seq, at, tokens_before, tokens_after, summary, first_kept_entry_id, from_seq, to_seq, details, origin, recorded_at)
-                VALUES ($agent, $session, $key, $entry, $seq, $at, $before, $after, $summary, $kept, $fromSeq, $toSeq, $details, $origin, $now)
+                VALUES (@agent, @session, @key, @entry, @seq, @at, @before, @after, @summary, @kept, @fromSeq, @toSeq, @details, @origin, @now)
                 RETURNING id
                 """;
             Bind(insert, compaction);
-            insert.Parameters.AddWithValue("$fromSeq", (object?)from ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$toSeq", (object?)to ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            insert.Bind("@fromSeq", (object?)from ?? DBNull.Value);
+            insert.Bind("@toSeq", (object?)to ?? DBNull.Value);
+            insert.Bind("@now", now.ToUnixTimeMilliseconds());
             var id = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             result = new Compaction(id, compaction, from, to, now);
             added = true;
@@ -90,14 +90,14 @@ public sealed class CompactionStore
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = """
-                UPDATE compactions SET session_key = $key, entry_id = $entry, seq = $seq, at = $at, tokens_before = $before, tokens_after = $after,
-                    summary = $summary, first_kept_entry_id = $kept, from_seq = $fromSeq, to_seq = $toSeq, details = $details, origin = $origin
-                WHERE id = $id
+                UPDATE compactions SET session_key = @key, entry_id = @entry, seq = @seq, at = @at, tokens_before = @before, tokens_after = @after,
+                    summary = @summary, first_kept_entry_id = @kept, from_seq = @fromSeq, to_seq = @toSeq, details = @details, origin = @origin
+                WHERE id = @id
                 """;
             Bind(update, merged);
-            update.Parameters.AddWithValue("$fromSeq", (object?)from ?? DBNull.Value);
-            update.Parameters.AddWithValue("$toSeq", (object?)to ?? DBNull.Value);
-            update.Parameters.AddWithValue("$id", existing.Id);
+            update.Bind("@fromSeq", (object?)from ?? DBNull.Value);
+            update.Bind("@toSeq", (object?)to ?? DBNull.Value);
+            update.Bind("@id", existing.Id);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             result = new Compaction(existing.Id, merged, from, to, existing.RecordedAt);
             added = false;
@@ -108,10 +108,10 @@ public sealed class CompactionStore
             // The plugin's report came after the transcript entry: it adds what the entry lacks.
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
-            update.CommandText = "UPDATE compactions SET tokens_before = COALESCE(tokens_before, $before), session_key = COALESCE(session_key, $key) WHERE id = $id";
-            update.Parameters.AddWithValue("$before", (object?)compaction.TokensBefore ?? DBNull.Value);
-            update.Parameters.AddWithValue("$key", (object?)compaction.SessionKey ?? DBNull.Value);
-            update.Parameters.AddWithValue("$id", existing.Id);
+            update.CommandText = "UPDATE compactions SET tokens_before = COALESCE(tokens_before, @before), session_key = COALESCE(session_key, @key) WHERE id = @id";
+            update.Bind("@before", (object?)compaction.TokensBefore ?? DBNull.Value);
+            update.Bind("@key", (object?)compaction.SessionKey ?? DBNull.Value);
+            update.Bind("@id", existing.Id);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             result = existing with
             {
@@ -144,29 +144,29 @@ public sealed class CompactionStore
     public async Task<IReadOnlyList<Compaction>> ListAsync(string? agent, string? session, DateTimeOffset? since, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var connection = await _store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         var where = new List<string>();
         if (agent is not null)
         {
-            where.Add("agent = $agent");
-            command.Parameters.AddWithValue("$agent", agent);
+            where.Add("agent = @agent");
+            command.Bind("@agent", agent);
         }
 
         if (session is not null)
         {
-            where.Add("session = $session");
-            command.Parameters.AddWithValue("$session", session);
+            where.Add("session = @session");
+            command.Bind("@session", session);
         }
 
         if (since is { } from)
         {
-            where.Add("at >= $since");
-            command.Parameters.AddWithValue("$since", from.ToUnixTimeMilliseconds());
+            where.Add("at >= @since");
+            command.Bind("@since", from.ToUnixTimeMilliseconds());
         }
 
-        command.CommandText = $"SELECT {Columns} FROM compactions{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY at DESC, id DESC LIMIT $limit";
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = $"SELECT {Columns} FROM compactions{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY at DESC, id DESC LIMIT @limit";
+        command.Bind("@limit", limit);
         var result = new List<Compaction>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -182,18 +182,18 @@ public sealed class CompactionStore
     /// up to the entry before <c>firstKeptEntryId</c>. When the kept entry is not a stored memory
     /// (a voice note, an entry that holds no text), the cut is placed just before the compaction.
     /// </summary>
-    private static async Task<(long? From, long? To)> SpanAsync(SqliteConnection connection, SqliteTransaction transaction, CompactionEvent compaction, CancellationToken cancellationToken)
+    private static async Task<(long? From, long? To)> SpanAsync(DbConnection connection, DbTransaction transaction, CompactionEvent compaction, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            SELECT (SELECT MIN(seq) FROM memories WHERE agent = $agent AND session = $session AND entry_id = $kept),
-                   (SELECT to_seq FROM compactions WHERE agent = $agent AND session = $session AND seq < $seq AND to_seq IS NOT NULL ORDER BY seq DESC LIMIT 1)
+            SELECT (SELECT MIN(seq) FROM memories WHERE agent = @agent AND session = @session AND entry_id = @kept),
+                   (SELECT to_seq FROM compactions WHERE agent = @agent AND session = @session AND seq < @seq AND to_seq IS NOT NULL ORDER BY seq DESC LIMIT 1)
             """;
-        command.Parameters.AddWithValue("$agent", compaction.Agent);
-        command.Parameters.AddWithValue("$session", compaction.Session);
-        command.Parameters.AddWithValue("$kept", (object?)compaction.FirstKeptEntryId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$seq", (object?)compaction.Sequence ?? long.MaxValue);
+        command.Bind("@agent", compaction.Agent);
+        command.Bind("@session", compaction.Session);
+        command.Bind("@kept", (object?)compaction.FirstKeptEntryId ?? DBNull.Value);
+        command.Bind("@seq", (object?)compaction.Sequence ?? long.MaxValue);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         long? kept = reader.IsDBNull(0) ? null : reader.GetInt64(0);
@@ -203,42 +203,42 @@ public sealed class CompactionStore
         return (from, to);
     }
 
-    private static async Task<Compaction?> FindOneAsync(SqliteConnection connection, SqliteTransaction transaction, string where, CompactionEvent compaction, CancellationToken cancellationToken)
+    private static async Task<Compaction?> FindOneAsync(DbConnection connection, DbTransaction transaction, string where, CompactionEvent compaction, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"SELECT {Columns} FROM compactions WHERE {where} LIMIT 1";
-        command.Parameters.AddWithValue("$agent", compaction.Agent);
-        command.Parameters.AddWithValue("$session", compaction.Session);
-        command.Parameters.AddWithValue("$entry", (object?)compaction.EntryId ?? DBNull.Value);
+        command.Bind("@agent", compaction.Agent);
+        command.Bind("@session", compaction.Session);
+        command.Bind("@entry", (object?)compaction.EntryId ?? DBNull.Value);
         var at = compaction.Timestamp.ToUnixTimeMilliseconds();
-        command.Parameters.AddWithValue("$at", at);
-        command.Parameters.AddWithValue("$from", at - (long)MergeWindow.TotalMilliseconds);
-        command.Parameters.AddWithValue("$to", at + (long)MergeWindow.TotalMilliseconds);
+        command.Bind("@at", at);
+        command.Bind("@from", at - (long)MergeWindow.TotalMilliseconds);
+        command.Bind("@to", at + (long)MergeWindow.TotalMilliseconds);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
     }
 
-    private static void Bind(SqliteCommand command, CompactionEvent compaction)
+    private static void Bind(DbCommand command, CompactionEvent compaction)
     {
-        command.Parameters.AddWithValue("$agent", compaction.Agent);
-        command.Parameters.AddWithValue("$session", compaction.Session);
-        command.Parameters.AddWithValue("$key", (object?)compaction.SessionKey ?? DBNull.Value);
-        command.Parameters.AddWithValue("$entry", (object?)compaction.EntryId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$seq", (object?)compaction.Sequence ?? DBNull.Value);
-        command.Parameters.AddWithValue("$at", compaction.Timestamp.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$before", (object?)compaction.TokensBefore ?? DBNull.Value);
-        command.Parameters.AddWithValue("$after", (object?)compaction.TokensAfter ?? DBNull.Value);
-        command.Parameters.AddWithValue("$summary", (object?)compaction.Summary ?? DBNull.Value);
-        command.Parameters.AddWithValue("$kept", (object?)compaction.FirstKeptEntryId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$details", JsonSerializer.Serialize(compaction.Details, MnemoJsonContext.Default.CompactionDetails));
-        command.Parameters.AddWithValue("$origin", compaction.Origin);
+        command.Bind("@agent", compaction.Agent);
+        command.Bind("@session", compaction.Session);
+        command.Bind("@key", (object?)compaction.SessionKey ?? DBNull.Value);
+        command.Bind("@entry", (object?)compaction.EntryId ?? DBNull.Value);
+        command.Bind("@seq", (object?)compaction.Sequence ?? DBNull.Value);
+        command.Bind("@at", compaction.Timestamp.ToUnixTimeMilliseconds());
+        command.Bind("@before", (object?)compaction.TokensBefore ?? DBNull.Value);
+        command.Bind("@after", (object?)compaction.TokensAfter ?? DBNull.Value);
+        command.Bind("@summary", (object?)compaction.Summary ?? DBNull.Value);
+        command.Bind("@kept", (object?)compaction.FirstKeptEntryId ?? DBNull.Value);
+        command.Bind("@details", JsonSerializer.Serialize(compaction.Details, MnemoJsonContext.Default.CompactionDetails));
+        command.Bind("@origin", compaction.Origin);
     }
 
-    private static Compaction Read(SqliteDataReader reader)
+    private static Compaction Read(DbDataReader reader)
     {
-        static long? Int(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-        static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        static long? Int(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+        static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
         CompactionDetails details;
         try
         {

@@ -261,5 +261,11 @@ internal static class Migrations
         -- Health's data-quality check reads the last two weeks of ingest by when it was stored.
         CREATE INDEX ix_memories_created ON memories(created_at);
         """,
+        // 7: which node holds a running voice job and until when (the shared store's queue; kept
+        // here too so both stores run the same statements).
+        """
+        ALTER TABLE voice_jobs ADD COLUMN node TEXT;
+        ALTER TABLE voice_jobs ADD COLUMN lease_until INTEGER;
+        """,
     ];
 }

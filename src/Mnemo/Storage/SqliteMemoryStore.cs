@@ -11,7 +11,7 @@ namespace Mnemo.Storage;
 /// embeddings, the FTS5 index, cursors and the audit log. Every batch is one transaction.
 /// A connection per operation (pooled) lets searches run while an ingest writes.
 /// </summary>
-public sealed class SqliteMemoryStore : IMemoryStore
+public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
@@ -43,6 +43,11 @@ public sealed class SqliteMemoryStore : IMemoryStore
         await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
         return store;
     }
+
+    public SqlDialect Dialect => SqlDialect.Sqlite;
+
+    async Task<System.Data.Common.DbConnection> IRecordDatabase.OpenRecordConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
     internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
@@ -778,22 +783,6 @@ public sealed class SqliteMemoryStore : IMemoryStore
         await using var row = await latest.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await row.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (perDay, row.GetInt64(0), row.GetInt64(1), row.GetInt64(2));
-    }
-
-    /// <summary>Marks a digest, signal or context notice delivered (the three tables share the column).</summary>
-    internal async Task MarkDeliveredAsync(string table, long id, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        if (table is not ("digests" or "signals" or "context_notices"))
-        {
-            throw new ArgumentException($"{table} has no delivered_at", nameof(table));
-        }
-
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"UPDATE {table} SET delivered_at = $at WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>SQLite's <c>PRAGMA quick_check</c>: null when the database is sound, else what it found.</summary>

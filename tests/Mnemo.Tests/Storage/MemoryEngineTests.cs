@@ -231,13 +231,13 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
             await engine.IngestAsync([SharedData.OpenClawFixtures]);
         }
 
-        // What the release before context notices left on disk: schema 5, without their table.
-        var latest = Mnemo.Storage.Migrations.All.Count;
+        // What the release before context notices left on disk: schema 5, without their table and
+        // without the voice queue's node and lease (schema 7).
         await using (var connection = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "mnemo.db")};Pooling=False"))
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP TABLE context_notices; DROP INDEX ix_memories_created; PRAGMA user_version = {latest - 1};";
+            command.CommandText = "DROP TABLE context_notices; DROP INDEX ix_memories_created; ALTER TABLE voice_jobs DROP COLUMN node; ALTER TABLE voice_jobs DROP COLUMN lease_until; PRAGMA user_version = 5;";
             await command.ExecuteNonQueryAsync();
         }
 
@@ -258,7 +258,10 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         await using var check = await upgraded.Local.OpenConnectionAsync(CancellationToken.None);
         await using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version";
-        Assert.Equal(latest, Convert.ToInt32(await version.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Mnemo.Storage.Migrations.All.Count, Convert.ToInt32(await version.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        await using var lease = check.CreateCommand();
+        lease.CommandText = "SELECT count(*) FROM pragma_table_info('voice_jobs') WHERE name IN ('node', 'lease_until')";
+        Assert.Equal(2L, await lease.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Mnemo.Tests.Storage;
 /// What every memory store must do, run unchanged against each backend: the embedded SQLite store
 /// and the shared PostgreSQL one (a real server started for the test run).
 /// </summary>
-public abstract class MemoryStoreContract : IAsyncLifetime
+public abstract partial class MemoryStoreContract : IAsyncLifetime
 {
     private static readonly DateTimeOffset Day = new(2023, 5, 8, 13, 56, 0, TimeSpan.Zero);
     private IMemoryStore? _store;
