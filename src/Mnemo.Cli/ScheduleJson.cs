@@ -22,4 +22,4 @@ internal sealed record VoiceEvalJson(string Engine, string Model, int Samples, d
 internal sealed record EvalSampleJson(string File, int ReferenceWords, int Edits, double Wer, double AudioSeconds, double Seconds, string Hypothesis);
 
 /// <summary><c>mnemo migrate --json</c></summary>
-internal sealed record MigrateJson(string Target, long Embeddings, long Memories, long AuditEvents, long Cursors, bool Verified, IReadOnlyList<string> Mismatches);
+internal sealed record MigrateJson(string Target, long Embeddings, long Memories, long AuditEvents, long Cursors, long Records, bool Verified, IReadOnlyList<string> Mismatches);

@@ -7,7 +7,7 @@ using NpgsqlTypes;
 namespace Mnemo.Postgres;
 
 /// <summary>Rows copied per table, and whether source and target now hold the same counts.</summary>
-public sealed record MigrationReport(long Embeddings, long Memories, long AuditEvents, long Cursors, IReadOnlyList<string> Mismatches)
+public sealed record MigrationReport(long Embeddings, long Memories, long AuditEvents, long Cursors, long Records, IReadOnlyList<string> Mismatches)
 {
     public bool Verified => Mismatches.Count == 0;
 }
@@ -15,7 +15,9 @@ public sealed record MigrationReport(long Embeddings, long Memories, long AuditE
 /// <summary>
 /// Copies an embedded store's memories into PostgreSQL (<c>mnemo migrate --to postgres</c>): the
 /// embeddings, memories, audit log and cursors, keeping their ids (the vector index, digests and
-/// signals refer to memory ids). Each batch commits on its own and every table resumes after the
+/// signals refer to memory ids), then the records beside them (compactions, job state and history,
+/// digests, signals, feedback, context notices, model calls, three-pass records, the voice queue
+/// with the recordings still waiting). Each batch commits on its own and every table resumes after the
 /// highest id already copied, so an interrupted migration is run again to finish. The target must
 /// be empty or a migration from this same source. Counts are compared at the end.
 /// </summary>
@@ -48,6 +50,13 @@ public static class StoreMigrator
             [NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea],
             progress, cancellationToken).ConfigureAwait(false);
         var cursors = await CopyCursorsAsync(from, to, cancellationToken).ConfigureAwait(false);
+        long records = 0;
+        foreach (var table in RecordTables)
+        {
+            records += await CopyRecordsAsync(from, to, table, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        await CopyWaitingAudioAsync(from, to, cancellationToken).ConfigureAwait(false);
 
         // New rows written on PostgreSQL continue after the copied ids.
         await ExecuteAsync(
@@ -56,11 +65,11 @@ public static class StoreMigrator
             SELECT setval(pg_get_serial_sequence('embeddings', 'id'), GREATEST((SELECT MAX(id) FROM embeddings), 1));
             SELECT setval(pg_get_serial_sequence('memories', 'id'), GREATEST((SELECT MAX(id) FROM memories), 1));
             SELECT setval(pg_get_serial_sequence('audit_log', 'id'), GREATEST((SELECT MAX(id) FROM audit_log), 1));
-            """,
+            """ + string.Concat(RecordTables.Where(t => t.Keyed).Select(t => $"SELECT setval(pg_get_serial_sequence('{t.Name}', 'id'), GREATEST((SELECT MAX(id) FROM {t.Name}), 1));\n")),
             cancellationToken).ConfigureAwait(false);
 
         var mismatches = new List<string>();
-        foreach (var table in new[] { "embeddings", "memories", "audit_log", "cursors" })
+        foreach (var table in MemoryTables.Concat(RecordTables.Select(t => t.Name)))
         {
             var (inSource, inTarget) = (await CountAsync(from, table, cancellationToken).ConfigureAwait(false), await CountAsync(to, table, cancellationToken).ConfigureAwait(false));
             if (inSource != inTarget)
@@ -74,7 +83,7 @@ public static class StoreMigrator
             await ExecuteAsync(to, "INSERT INTO store_meta(key, value) VALUES ('migration', 'complete') ON CONFLICT (key) DO UPDATE SET value = 'complete'", cancellationToken).ConfigureAwait(false);
         }
 
-        return new MigrationReport(embeddings, memories, audit, cursors, mismatches);
+        return new MigrationReport(embeddings, memories, audit, cursors, records, mismatches);
     }
 
     /// <summary>Refuses a target that holds memories from elsewhere; records this source on a new one.</summary>
@@ -128,11 +137,12 @@ public static class StoreMigrator
     }
 
     /// <summary>Copies rows with ids above the target's highest, a batch per transaction; returns the rows copied.</summary>
-    private static async Task<long> CopyTableAsync(SqliteConnection from, NpgsqlConnection to, string table, string select, string insert, NpgsqlDbType[] types, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <param name="keyed">False for a table without an id: it is read in pages by offset and every row is offered (ON CONFLICT skips those copied).</param>
+    private static async Task<long> CopyTableAsync(SqliteConnection from, NpgsqlConnection to, string table, string select, string insert, NpgsqlDbType[] types, IProgress<string>? progress, CancellationToken cancellationToken, bool keyed = true)
     {
         long copied = 0;
         await using var max = new NpgsqlCommand($"SELECT COALESCE(MAX(id), 0) FROM {table}", to);
-        var after = (long)(await max.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var after = keyed ? (long)(await max.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! : 0;
         var isMemories = table == "memories";
         while (true)
         {
@@ -178,8 +188,67 @@ public static class StoreMigrator
             }
 
             copied += rows;
-            after = (long)columns[0][^1]!;
+            after = keyed ? (long)columns[0][^1]! : after + rows;
             progress?.Report(FormattableString.Invariant($"{table}: {copied} copied (up to id {after})"));
+        }
+    }
+
+    private static readonly string[] MemoryTables = ["embeddings", "memories", "audit_log", "cursors"];
+
+    /// <summary>The records beside the memories; keyed ones resume after the highest id copied, the others (small) are copied whole.</summary>
+    private static readonly (string Name, bool Keyed)[] RecordTables =
+    [
+        ("compactions", true), ("jobs", false), ("job_runs", true), ("digests", true), ("signals", true), ("llm_calls", true),
+        ("prompt_runs", true), ("prompt_passes", false), ("voice_jobs", true), ("feedback", true), ("context_notices", true),
+    ];
+
+    /// <summary>Copies one record table, its columns and their types read from the target's schema (the same names in both).</summary>
+    private static async Task<long> CopyRecordsAsync(SqliteConnection from, NpgsqlConnection to, (string Name, bool Keyed) table, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var columns = new List<(string Name, NpgsqlDbType Type)>();
+        await using (var schema = new NpgsqlCommand("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @table ORDER BY ordinal_position", to))
+        {
+            schema.Parameters.AddWithValue("table", table.Name);
+            await using var reader = await schema.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                columns.Add((reader.GetString(0), reader.GetString(1) switch
+                {
+                    "bigint" => NpgsqlDbType.Bigint,
+                    "integer" => NpgsqlDbType.Integer,
+                    "bytea" => NpgsqlDbType.Bytea,
+                    "double precision" => NpgsqlDbType.Double,
+                    _ => NpgsqlDbType.Text,
+                }));
+            }
+        }
+
+        var names = string.Join(", ", columns.Select(c => c.Name));
+        var parameters = string.Join(", ", columns.Select((_, i) => FormattableString.Invariant($"@c{i}")));
+        var insert = $"INSERT INTO {table.Name}({names}) SELECT * FROM unnest({parameters}) ON CONFLICT DO NOTHING";
+        var select = table.Keyed
+            ? $"SELECT {names} FROM {table.Name} WHERE id > $after ORDER BY id LIMIT $limit"
+            : $"SELECT {names} FROM {table.Name} ORDER BY 1, 2 LIMIT $limit OFFSET $after";
+        return await CopyTableAsync(from, to, table.Name, select, insert, [.. columns.Select(c => c.Type)], progress, cancellationToken, table.Keyed).ConfigureAwait(false);
+    }
+
+    /// <summary>The recordings of voice notes not transcribed yet go into the store, so any node can take them.</summary>
+    private static async Task CopyWaitingAudioAsync(SqliteConnection from, NpgsqlConnection to, CancellationToken cancellationToken)
+    {
+        await using var read = new SqliteCommand("SELECT content, path FROM voice_jobs WHERE status IN ('queued', 'running')", from);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var path = reader.GetString(1);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            await using var write = new NpgsqlCommand("INSERT INTO voice_audio(content, data) VALUES (@content, @data) ON CONFLICT (content) DO NOTHING", to);
+            write.Parameters.AddWithValue("content", (byte[])reader.GetValue(0));
+            write.Parameters.AddWithValue("data", await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -194,6 +263,7 @@ public static class StoreMigrator
         NpgsqlDbType.Integer => System.Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture),
         NpgsqlDbType.Bigint => System.Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
         NpgsqlDbType.Boolean => System.Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0,
+        NpgsqlDbType.Double => System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture),
         _ => value,
     };
 
@@ -203,6 +273,7 @@ public static class StoreMigrator
         NpgsqlDbType.Bigint => values.Select(v => (long?)v).ToArray(),
         NpgsqlDbType.Boolean => values.Select(v => (bool)v!).ToArray(),
         NpgsqlDbType.Bytea => values.Select(v => (byte[]?)v).ToArray(),
+        NpgsqlDbType.Double => values.Select(v => (double?)v).ToArray(),
         _ => values.Select(v => (string?)v).ToArray(),
     };
 

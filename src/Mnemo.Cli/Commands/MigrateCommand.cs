@@ -41,11 +41,11 @@ internal static class MigrateCommand
             var report = await StoreMigrator.CopyAsync(source, shared, progress, cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
-                Console.WriteLine(CliJson.Serialize(new MigrateJson(shared.Location, report.Embeddings, report.Memories, report.AuditEvents, report.Cursors, report.Verified, report.Mismatches)));
+                Console.WriteLine(CliJson.Serialize(new MigrateJson(shared.Location, report.Embeddings, report.Memories, report.AuditEvents, report.Cursors, report.Records, report.Verified, report.Mismatches)));
             }
             else
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"copied {report.Memories} memories, {report.Embeddings} embeddings, {report.AuditEvents} audit events and {report.Cursors} cursors to {shared.Location}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"copied {report.Memories} memories, {report.Embeddings} embeddings, {report.AuditEvents} audit events, {report.Cursors} cursors and {report.Records} records (digests, signals, feedback, jobs, ...) to {shared.Location}"));
                 Console.WriteLine(report.Verified
                     ? "verified: the counts match. Set Store:Provider to postgres (and Store:Connection) on every node to use it."
                     : "NOT verified: " + string.Join("; ", report.Mismatches) + ". Run the same command again to resume.");

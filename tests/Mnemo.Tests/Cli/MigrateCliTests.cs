@@ -38,6 +38,18 @@ public sealed class MigrateCliTests(PostgresServer server)
         using var counts = JsonDocument.Parse(stats.Stdout);
         Assert.Equal(memories, counts.RootElement.GetProperty("memories").GetInt64());
         Assert.Equal(memories, counts.RootElement.GetProperty("indexVectors").GetInt64());
+
+        // The records came along: the fixtures' compactions, with the spans their memories gave them.
+        Assert.True(report.RootElement.GetProperty("records").GetInt64() >= 1);
+        await using var embedded = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "mnemo.db")};Mode=ReadOnly;Pooling=false");
+        await embedded.OpenAsync();
+        await using var spans = embedded.CreateCommand();
+        spans.CommandText = "SELECT group_concat(from_seq || '-' || to_seq, ',') FROM (SELECT from_seq, to_seq FROM compactions ORDER BY id)";
+        var expected = (string)(await spans.ExecuteScalarAsync())!;
+        await using var db = new Npgsql.NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var copied = new Npgsql.NpgsqlCommand("SELECT string_agg(from_seq || '-' || to_seq, ',' ORDER BY id) FROM compactions", db);
+        Assert.Equal(expected, await copied.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -1,8 +1,13 @@
+using Mnemo.Digests;
 using Mnemo.Domain;
+using Mnemo.Feedback;
 using Mnemo.Postgres;
 using Mnemo.Search;
 using Mnemo.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 using Mnemo.Tests.Support;
+using Mnemo.Voice;
+using Mnemo.Voice.Queue;
 using Npgsql;
 
 namespace Mnemo.Tests.Storage;
@@ -163,8 +168,74 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         Assert.Empty(await store.SearchTextAsync(["anything"], MemoryFilter.None, 5, CancellationToken.None));
     }
 
-    private async Task<MemoryEngine> OpenNodeAsync(string dataDirectory, string connection) =>
-        await MemoryEngines.OpenAsync(new MnemoOptions { DataDirectory = dataDirectory, Store = new StoreOptions { Provider = "postgres", Connection = connection } }, embedder.Embedder);
+    [Fact]
+    public async Task VoiceNoteQueuedOnOneNode_IsTranscribedByAnother_FromTheRecordingInTheStore_AndAStalledClaimMovesOn()
+    {
+        using var dir = new TempDirectory();
+        var connection = await server.CreateDatabaseAsync();
+        await using var a = await OpenNodeAsync(dir.File("a"), connection, "node-a");
+        await using var b = await OpenNodeAsync(dir.File("b"), connection, "node-b");
+        var note = dir.File("a-note.wav");
+        File.Copy(SharedData.Speech("jfk.wav"), note);
+        var (queued, _) = await VoiceJobStore.For(a, TimeProvider.System).EnqueueAsync(note, "inbox", "family", null, CancellationToken.None);
+        File.Delete(note); // node A's disk: node B cannot see it
+
+        var jobsB = VoiceJobStore.For(b, TimeProvider.System);
+        using var workersB = new VoiceWorkers(b, jobsB, new VoiceOptions(), dir.File("b"), TimeProvider.System, NullLogger<VoiceWorkers>.Instance, () => new ScriptedTranscriber(_ => "The ferry leaves at seven from pier 4"));
+        Assert.True(await workersB.ProcessNextAsync(CancellationToken.None));
+
+        var done = (await jobsB.GetAsync(queued.Id, CancellationToken.None))!;
+        Assert.Equal(("done", TimeSpan.FromSeconds(11)), (done.Status, done.Duration));
+        Assert.Equal("The ferry leaves at seven from pier 4", (await a.GetMemoriesAsync([done.MemoryId!.Value]))[0].Text);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir.File("b"), "voice", "shared")));
+
+        // A node that claims a job and stops renewing (it died) loses it when the lease runs out;
+        // its late result is refused, and only the node that took over completes the job.
+        var second = dir.File("second.wav");
+        File.Copy(SharedData.Speech("jfk.wav"), second);
+        await File.AppendAllTextAsync(second, "different bytes, different recording");
+        var (next, _) = await VoiceJobStore.For(a, TimeProvider.System).EnqueueAsync(second, "inbox", "family", null, CancellationToken.None);
+        var dying = new VoiceJobStore(a.Records, TimeProvider.System, "node-dying", TimeSpan.FromSeconds(1));
+        Assert.Equal(next.Id, (await dying.ClaimAsync(CancellationToken.None))?.Id);
+        Assert.Null(await jobsB.ClaimAsync(CancellationToken.None));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var takeover = await jobsB.ClaimAsync(CancellationToken.None);
+        Assert.Equal((next.Id, 2), (takeover?.Id, takeover?.Attempts));
+        await dying.CompleteAsync(next.Id, 999, TimeSpan.FromSeconds(1), "en", "late", "late", CancellationToken.None);
+        Assert.False(await dying.RenewAsync(next.Id, CancellationToken.None));
+        Assert.Equal(("running", (long?)null), ((await jobsB.GetAsync(next.Id, CancellationToken.None))!.Status, (await jobsB.GetAsync(next.Id, CancellationToken.None))!.MemoryId));
+        await jobsB.CompleteAsync(next.Id, 1000, TimeSpan.FromSeconds(11), "en", "scripted", "test", CancellationToken.None);
+        Assert.Equal(("done", "scripted"), ((await jobsB.GetAsync(next.Id, CancellationToken.None))!.Status, (await jobsB.GetAsync(next.Id, CancellationToken.None))!.Engine));
+    }
+
+    [Fact]
+    public async Task DigestsSignalsAndFeedback_WrittenByOneNode_AreWhatTheOtherReads()
+    {
+        using var dir = new TempDirectory();
+        var connection = await server.CreateDatabaseAsync();
+        await using var a = await OpenNodeAsync(dir.File("a"), connection, "node-a");
+        await using var b = await OpenNodeAsync(dir.File("b"), connection, "node-b");
+        await a.IngestTurnsAsync("chat", "test", [Turn("t1", "We decided to book the ferry for Friday")]);
+        var memory = (await b.Store.FindIdAsync("family", "s1", "t1", CancellationToken.None))!.Value;
+        var hour = new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+        await new DigestStore(a.Records).AddAsync(
+            new Digest(0, DigestKind.Hourly, "family", hour, hour.AddHours(1), "extractive", "**Hourly**\n- ferry on Friday", [new("Decisions", "ferry on Friday", [memory])], 1, null, null, hour, null),
+            CancellationToken.None);
+        await a.Feedback.RecordAsync(FeedbackTarget.Memory, memory, -1, null, "ann", "telegram", hour, CancellationToken.None);
+        await a.Compactions.RecordAsync(new CompactionEvent("family", "s1", "c1", 2, hour, 9000, 700, "Summary", null, CompactionDetails.Empty, "transcript"), CancellationToken.None);
+
+        var digest = Assert.Single(await new DigestStore(b.Records).LatestAsync(null, "family", 5, CancellationToken.None));
+        Assert.Equal("ferry on Friday", Assert.Single(digest.Lines).Text);
+        Assert.True((await b.Feedback.GetAsync([memory], CancellationToken.None))[memory].Rejected);
+        Assert.Equal(9000, (await b.Compactions.GetLatestAsync("family", "s1", CancellationToken.None))!.Event.TokensBefore);
+
+        // Forgetting on B scrubs the digest A wrote.
+        await b.ForgetAsync([memory], "test");
+        Assert.Empty(Assert.Single(await new DigestStore(a.Records).LatestAsync(null, "family", 5, CancellationToken.None)).Lines);
+    }
+
+    private async Task<MemoryEngine> OpenNodeAsync(string dataDirectory, string connection, string? node = null) =>
+        await MemoryEngines.OpenAsync(new MnemoOptions { DataDirectory = dataDirectory, Store = new StoreOptions { Provider = "postgres", Connection = connection, Node = node } }, embedder.Embedder);
 
     private static Turn Turn(string id, string text) =>
         new("family", "s1", id, null, "user", text, DateTimeOffset.UtcNow, "test", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TurnProvenance.Default);

@@ -19,27 +19,6 @@ public sealed class VoiceQueueTests(EmbedderFixture embedder)
 {
     private const string Words = "Remember that the locker code at the gym is 4471.";
 
-    /// <summary>An engine with known output, so the tests can follow the words into memory (the test model has no weights).</summary>
-    private sealed class ScriptedTranscriber(Func<PcmAudio, string> say) : ITranscriber
-    {
-        public int Calls;
-
-        public string Engine => "scripted";
-
-        public string Model => "test";
-
-        public Task<Transcript> TranscribeAsync(PcmAudio audio, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref Calls);
-            var text = say(audio);
-            return Task.FromResult(new Transcript(text, "en", [new TranscriptSegment(TimeSpan.Zero, audio.Duration, text)], Engine, Model, audio.Duration));
-        }
-
-        public void Dispose()
-        {
-        }
-    }
-
     private static string Copy(TempDirectory dir, string fixture, string name)
     {
         var path = dir.File(name);
