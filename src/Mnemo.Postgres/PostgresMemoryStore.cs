@@ -410,6 +410,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
         return WithConnectionAsync<IReadOnlyList<(long, double)>>(
             async connection =>
             {
+                words = [.. await PruneCommonTermsAsync(connection, words, cancellationToken).ConfigureAwait(false)];
                 await using var command = new NpgsqlCommand { Connection = connection };
                 var sql = new StringBuilder(
                     """
@@ -432,6 +433,41 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
                 return results;
             },
             cancellationToken);
+    }
+
+    /// <summary>
+    /// The embedded store's rule (<see cref="CommonTerms"/>) on PostgreSQL: a word's count is that of
+    /// its most frequent lexeme, English stem or as written, from <c>memory_terms</c>.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> PruneCommonTermsAsync(NpgsqlConnection connection, List<string> words, CancellationToken cancellationToken)
+    {
+        if (words.Count < 2)
+        {
+            return words;
+        }
+
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT (SELECT COALESCE(MAX(id), 0) FROM memories), w.word, COALESCE(MAX(t.docs), 0)
+            FROM unnest(@words) AS w(word)
+            LEFT JOIN LATERAL unnest(tsvector_to_array(to_tsvector('english', w.word) || to_tsvector('simple', w.word))) AS l(lexeme) ON true
+            LEFT JOIN memory_terms t ON t.lexeme = l.lexeme
+            GROUP BY w.word
+            """,
+            connection);
+        command.Parameters.AddWithValue("words", words.ToArray());
+        var counts = new List<(string Term, long Documents)>();
+        long size = 0;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                size = reader.GetInt64(0);
+                counts.Add((reader.GetString(1), reader.GetInt64(2)));
+            }
+        }
+
+        return CommonTerms.Applies(counts.Count, size) ? CommonTerms.Keep(counts, size) : words;
     }
 
     private static string Sanitize(string term) => new([.. term.Where(char.IsLetterOrDigit)]);

@@ -340,12 +340,6 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         return (forgotten, previous, watermark);
     }
 
-    /// <summary>Below this many memories every query term is scored; above it, terms found in very many memories are dropped.</summary>
-    internal const long CommonTermPruningFrom = 20_000;
-
-    /// <summary>A term is common when more memories than this, and more than 5% of them, hold it.</summary>
-    internal const long CommonTermFloor = 5_000;
-
     /// <summary>
     /// BM25 candidates for the query's terms, best first (score: higher is better). In a large store
     /// a term that matches more than 5% of the memories (and over 5,000 of them) is dropped when
@@ -397,12 +391,11 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         }
 
         var size = Convert.ToInt64(await ScalarAsync(connection, "SELECT COALESCE(MAX(id), 0) FROM memories", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        if (size < CommonTermPruningFrom)
+        if (!CommonTerms.Applies(terms.Count, size))
         {
             return terms;
         }
 
-        var cap = Math.Max(CommonTermFloor, size / 20);
         var counts = new List<(string Term, long Count)>();
         await using var vocab = connection.CreateCommand();
         vocab.CommandText = "SELECT term, doc FROM memories_vocab WHERE term >= $lo AND term <= $hi";
@@ -433,8 +426,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
             counts.Add((term, documents));
         }
 
-        var rare = counts.Where(c => c.Count <= cap).Select(c => c.Term).ToList();
-        return rare.Count > 0 ? rare : [counts.MinBy(c => c.Count).Term];
+        return CommonTerms.Keep(counts, size);
     }
 
     private static bool IsStemOf(string stem, string word) =>

@@ -187,6 +187,23 @@ public abstract partial class MemoryStoreContract
     }
 
     [Fact]
+    public async Task SearchText_InALargeStore_ScoresOnlyTheRareTerms_WhenCommonOnesAreAsked_AndTheRarestWhenAllAreCommon()
+    {
+        for (var batch = 0; batch < CommonTerms.PruningFrom / 2_000; batch++)
+        {
+            await WriteAsync([.. Enumerable.Range((batch * 2_000) + 1, 2_000).Select(i => Item("harbour", i, i % 7_000 == 0 ? $"the zeppelin over the harbour, day {i}" : $"the harbour tide on day {i}"))]);
+        }
+
+        var rare = await Store.SearchTextAsync(["harbour", "zeppelin"], MemoryFilter.None, 50, CancellationToken.None);
+        var common = await Store.SearchTextAsync(["harbour", "tide"], MemoryFilter.None, 50, CancellationToken.None);
+
+        // Every memory holds "harbour": scored, it would fill the 50 places with ties.
+        Assert.Equal(2, rare.Count);
+        Assert.All(await Store.GetMemoriesAsync([.. rare.Select(r => r.Id)], CancellationToken.None), m => Assert.Contains("zeppelin", m.Text, StringComparison.Ordinal));
+        Assert.Equal(50, common.Count);
+    }
+
+    [Fact]
     public async Task ModelCalls_AndThreePassRuns_AreKeptAndSummed()
     {
         var calls = new LlmCallStore(Records);
