@@ -41,6 +41,13 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     /// returns the store. The connection string is Npgsql's (<c>Host=...;Database=...;Username=...</c>).
     /// </summary>
     /// <exception cref="StoreUnavailableException">The database cannot be reached.</exception>
+    /// <summary>True when the connection string itself sets the connect timeout (not Command Timeout).</summary>
+    internal static bool SetsConnectTimeout(string connectionString)
+    {
+        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+        return keys.Any(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant() is "TIMEOUT" or "CONNECTTIMEOUT" or "CONNECTIONTIMEOUT");
+    }
+
     public static async Task<PostgresMemoryStore> OpenAsync(string connectionString, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
@@ -57,7 +64,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
 
         // Fail fast when the server is gone (connect and cancel within a few seconds), and notice a
         // dead peer on idle pooled connections; long queries still get their own 30 s.
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        if (!SetsConnectTimeout(connectionString))
         {
             builder.Timeout = 5;
         }

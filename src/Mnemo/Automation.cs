@@ -19,7 +19,7 @@ public sealed class Automation : IDisposable
     private readonly HttpClient? _telegramHttp;
     private readonly MemoryEngine _engine;
 
-    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator)
+    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator, Backups.ISharedBackup? sharedBackup)
     {
         var options = engine.Options;
         var zone = options.Schedule.ResolveTimeZone();
@@ -39,7 +39,7 @@ public sealed class Automation : IDisposable
             channels.Add(new OpenClawHookChannel(_http, options.Delivery.OpenClaw));
         }
 
-        Backups = new Backups.BackupService(options.DataDirectory, options.Backup, time, loggerFactory.CreateLogger<Backups.BackupService>());
+        Backups = new Backups.BackupService(options.DataDirectory, options.Backup, time, loggerFactory.CreateLogger<Backups.BackupService>(), sharedBackup);
         var telegram = options.Delivery.Telegram;
         Feedback = new Feedback.FeedbackIntake(engine.Feedback, options.Feedback, telegram.IsConfigured ? telegram.ChatId : null, time, loggerFactory.CreateLogger<Feedback.FeedbackIntake>());
         if (telegram.IsConfigured)
@@ -96,11 +96,12 @@ public sealed class Automation : IDisposable
     /// <param name="chatClient">A chat client to use instead of the configured provider (tests, embedding hosts).</param>
     /// <param name="extraJobs">Jobs from other parts of Mnemo (voice, backup) to schedule with the built-in ones.</param>
     /// <param name="coordinator">With a store shared by several nodes: which node runs each scheduled occurrence.</param>
-    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null)
+    /// <param name="sharedBackup">With a shared store: how backups take its snapshot (the data directory does not hold it).</param>
+    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null, Backups.ISharedBackup? sharedBackup = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         engine.Options.Model.Validate();
-        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator);
+        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator, sharedBackup);
     }
 
     /// <summary>

@@ -127,7 +127,8 @@ internal static class BackupCommand
     private static BackupService Service(CliContext context, MnemoSettings? settings = null)
     {
         settings ??= MnemoSettings.Load(context.DataDirectory);
-        return new BackupService(context.DataDirectory, settings.Memory.Backup, TimeProvider.System, context.LoggerFactory.CreateLogger<BackupService>());
+        var shared = settings.Memory.Store.IsShared ? new Mnemo.Postgres.PostgresBackup(settings.Memory.Store.Connection!) : null;
+        return new BackupService(context.DataDirectory, settings.Memory.Backup, TimeProvider.System, context.LoggerFactory.CreateLogger<BackupService>(), shared);
     }
 
     private static string Describe(BackupManifest manifest, long bytes) => string.Create(

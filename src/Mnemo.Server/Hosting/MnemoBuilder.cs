@@ -31,6 +31,8 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
             var node = options.Store.NodeName;
             Services.AddSingleton(provider => (Mnemo.Postgres.PostgresMemoryStore)provider.GetRequiredService<MemoryEngine>().Store);
             Services.AddSingleton<Mnemo.Scheduling.IJobCoordinator>(provider => new Mnemo.Postgres.PostgresJobCoordinator(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node, provider.GetRequiredService<TimeProvider>()));
+            var connection = options.Store.Connection!;
+            Services.AddSingleton<Mnemo.Backups.ISharedBackup>(_ => new Mnemo.Postgres.PostgresBackup(connection));
             Services.AddSingleton(provider => new Mnemo.Postgres.SharedWork(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node));
             Services.AddSingleton(provider => new Mnemo.Postgres.SharedWorkWorker(
                 provider.GetRequiredService<Mnemo.Postgres.SharedWork>(),

@@ -23,7 +23,12 @@ public static class MnemoHealth
             .Add(Check("embedder", p => new EmbedderHealthCheck(p.GetRequiredService<MemoryEngine>())))
             .Add(Check("data-quality", p => new DataQualityHealthCheck(p.GetRequiredService<MemoryEngine>(), p.GetRequiredService<TimeProvider>())))
             .Add(Check("jobs", p => new JobsHealthCheck(p.GetRequiredService<Automation>().Scheduler, options, p.GetRequiredService<TimeProvider>())))
-            .Add(Check("backup", p => new BackupHealthCheck(p.GetRequiredService<Automation>().Backups, settings.Memory.Schedule, options, p.GetRequiredService<TimeProvider>())))
+            .Add(Check("backup", p => new BackupHealthCheck(
+                p.GetRequiredService<Automation>().Backups,
+                settings.Memory.Schedule,
+                options,
+                p.GetRequiredService<TimeProvider>(),
+                p.GetRequiredService<MemoryEngine>() is { IsShared: true } shared ? new Mnemo.Scheduling.JobStore(shared.Records) : null)))
             .Add(Check("voice", p => new VoiceHealthCheck(p.GetRequiredService<VoiceJobStore>(), p.GetRequiredService<TimeProvider>())))
             .Add(Check("feedback-bot", p => new FeedbackBotHealthCheck(p.GetRequiredService<Automation>().FeedbackBot)))
             .Add(Check("openclaw", _ => new OpenClawHealthCheck(settings.OpenClaw.Follow ? settings.OpenClaw.ResolveStateDirectory() : null, !string.IsNullOrWhiteSpace(settings.OpenClaw.StateDirectory) || Environment.GetEnvironmentVariable("MNEMO_OPENCLAW_DIR") is { Length: > 0 })))

@@ -69,7 +69,8 @@ public static class MnemoServer
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
             [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())],
-            provider.GetService<Mnemo.Scheduling.IJobCoordinator>()));
+            provider.GetService<Mnemo.Scheduling.IJobCoordinator>(),
+            provider.GetService<Mnemo.Backups.ISharedBackup>()));
         services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
         if (settings.Memory.Schedule.Enabled)
         {

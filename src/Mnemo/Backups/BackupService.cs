@@ -60,8 +60,31 @@ internal sealed partial class BackupJsonContext : JsonSerializerContext;
 /// and GZip from the BCL). The vector index is left out: it is derived from the database and
 /// rebuilt from it on the first start after a restore.
 /// </summary>
-public sealed partial class BackupService(string dataDirectory, BackupOptions options, TimeProvider time, ILogger<BackupService> logger)
+/// <summary>
+/// The snapshot of a store that does not live in the data directory (PostgreSQL, shared by several
+/// nodes): written into a backup beside the config, and checked when the backup is verified.
+/// </summary>
+public interface ISharedBackup
 {
+    /// <summary>The snapshot's name inside the archive.</summary>
+    string FileName { get; }
+
+    /// <summary>Where the store is, for messages (no password).</summary>
+    string Location { get; }
+
+    /// <summary>Writes a consistent snapshot to <paramref name="target"/>; returns the schema version and what it holds.</summary>
+    Task<(int Schema, BackupCounts Counts)> DumpAsync(string target, CancellationToken cancellationToken);
+
+    /// <summary>Checks an unpacked snapshot against the manifest, adding what is wrong to <paramref name="problems"/>.</summary>
+    Task CheckAsync(string file, BackupManifest manifest, List<string> problems, CancellationToken cancellationToken);
+}
+
+/// <param name="shared">The shared store's snapshot, when the memories are not in this data directory.</param>
+public sealed partial class BackupService(string dataDirectory, BackupOptions options, TimeProvider time, ILogger<BackupService> logger, ISharedBackup? shared = null)
+{
+    /// <summary>The name a PostgreSQL snapshot has inside a backup (pg_dump's custom format).</summary>
+    public const string SharedDumpName = "mnemo.pgdump";
+
     public const string ManifestName = "manifest.json";
     public const string DatabaseName = "mnemo.db";
     public const string ConfigName = "config.json";
@@ -82,7 +105,7 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
             throw new ArgumentException($"'{kind}' is not a kind of backup; use {string.Join(", ", Kinds)}", nameof(kind));
         }
 
-        if (!File.Exists(DatabasePath))
+        if (shared is null && !File.Exists(DatabasePath))
         {
             throw new BackupException($"there is no database to back up at {DatabasePath}");
         }
@@ -95,16 +118,25 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
         {
             Mnemo.DataDirectory.Ensure(Directory);
             System.IO.Directory.CreateDirectory(staging);
-            var snapshot = Path.Combine(staging, DatabaseName);
-            await using (var live = await OpenAsync(DatabasePath, SqliteOpenMode.ReadWrite, cancellationToken).ConfigureAwait(false))
+            int schema;
+            BackupCounts counts;
+            if (shared is not null)
             {
-                await using var vacuum = live.CreateCommand();
-                vacuum.CommandText = "VACUUM INTO $path";
-                vacuum.Parameters.AddWithValue("$path", snapshot);
-                await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                (schema, counts) = await shared.DumpAsync(Path.Combine(staging, shared.FileName), cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                var snapshot = Path.Combine(staging, DatabaseName);
+                await using (var live = await OpenAsync(DatabasePath, SqliteOpenMode.ReadWrite, cancellationToken).ConfigureAwait(false))
+                {
+                    await using var vacuum = live.CreateCommand();
+                    vacuum.CommandText = "VACUUM INTO $path";
+                    vacuum.Parameters.AddWithValue("$path", snapshot);
+                    await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-            var (schema, counts) = await DescribeAsync(snapshot, cancellationToken).ConfigureAwait(false);
+                (schema, counts) = await DescribeAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            }
             var config = Path.Combine(dataDirectory, ConfigName);
             if (File.Exists(config))
             {
@@ -112,7 +144,7 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
             }
 
             var files = new List<BackupFile>();
-            foreach (var name in new[] { DatabaseName, ConfigName }.Where(n => File.Exists(Path.Combine(staging, n))))
+            foreach (var name in new[] { DatabaseName, SharedDumpName, ConfigName }.Where(n => File.Exists(Path.Combine(staging, n))))
             {
                 files.Add(new BackupFile(name, new FileInfo(Path.Combine(staging, name)).Length, await HashAsync(Path.Combine(staging, name), cancellationToken).ConfigureAwait(false)));
             }
@@ -190,11 +222,23 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
             }
 
             var database = Path.Combine(scratch.FullName, DatabaseName);
+            var dump = Path.Combine(scratch.FullName, SharedDumpName);
             if (problems.Count == 0 && File.Exists(database))
             {
                 await CheckDatabaseAsync(database, manifest, problems, cancellationToken).ConfigureAwait(false);
             }
-            else if (!manifest.Files.Any(f => f.Name == DatabaseName))
+            else if (problems.Count == 0 && File.Exists(dump))
+            {
+                if (shared is null)
+                {
+                    problems.Add("this is a backup of a PostgreSQL store: verify it on a node configured for that store (Store:Provider postgres), where pg_restore can read it");
+                }
+                else
+                {
+                    await shared.CheckAsync(dump, manifest, problems, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else if (!manifest.Files.Any(f => f.Name is DatabaseName or SharedDumpName))
             {
                 problems.Add("the backup holds no database");
             }
@@ -229,6 +273,14 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
         if (!report.Ok)
         {
             throw new BackupException($"{path} failed verification, nothing was restored: {string.Join("; ", report.Problems)}");
+        }
+
+        if (report.Manifest!.Files.Any(f => f.Name == SharedDumpName))
+        {
+            // Several nodes use that database: only its operator can know they are all stopped.
+            throw new BackupException(
+                $"{path} is a backup of a PostgreSQL store, which mnemo does not restore itself: stop every node, unpack it (tar -xzf) and run " +
+                $"pg_restore --clean --if-exists --no-owner -d <database> {SharedDumpName}; the nodes rebuild their vector indexes when they start");
         }
 
         var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -402,7 +454,7 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
             await using var tar = new TarReader(gzip);
             while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
             {
-                if (entry.Name is not (ManifestName or DatabaseName or ConfigName) || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                if (entry.Name is not (ManifestName or DatabaseName or SharedDumpName or ConfigName) || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                 {
                     problems.Add($"the archive holds '{entry.Name}', which is not part of a Mnemo backup");
                     continue;

@@ -108,13 +108,24 @@ public sealed class JobsHealthCheck(JobScheduler scheduler, HealthOptions option
 }
 
 /// <summary>The latest backup is fresh and passed verification (when the backup job is on).</summary>
-public sealed class BackupHealthCheck(BackupService backups, ScheduleOptions schedule, HealthOptions options, TimeProvider time) : IHealthCheck
+/// <param name="sharedJobs">With a store shared by several nodes: the job history they share, since the backup job runs on one node and leaves its file in that node's backup folder.</param>
+public sealed class BackupHealthCheck(BackupService backups, ScheduleOptions schedule, HealthOptions options, TimeProvider time, JobStore? sharedJobs = null) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var all = await backups.ListAsync(cancellationToken).ConfigureAwait(false);
         var latest = all.Count > 0 ? all[0] : null;
         var scheduled = !schedule.Jobs.TryGetValue(JobNames.Backup, out var job) || job.Enabled != false;
+        if (sharedJobs is not null
+            && await sharedJobs.GetAsync(JobNames.Backup, cancellationToken).ConfigureAwait(false) is { LastOutcome: "succeeded", LastFinished: { } finished } state
+            && (latest is null || finished > latest.Manifest.CreatedAt + TimeSpan.FromMinutes(1)))
+        {
+            // The job writes and verifies the backup, or fails: its success elsewhere is a verified backup.
+            var since = time.GetUtcNow() - finished;
+            return scheduled && since > TimeSpan.FromHours(options.BackupMaxAgeHours)
+                ? HealthCheckResult.Degraded(string.Create(CultureInfo.InvariantCulture, $"the latest backup (made by another node) is {since.TotalHours:F0} hours old"))
+                : HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"made and verified {since.TotalHours:F1} hours ago by the node that ran the backup job: {state.LastDetail}"));
+        }
         if (latest is null)
         {
             return scheduled ? HealthCheckResult.Degraded($"no backup in {backups.Directory} yet") : HealthCheckResult.Healthy("the backup job is off; no backups");
