@@ -23,6 +23,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
 {
     private const string MemoryColumns = "m.id, m.agent, m.session, m.entry_id, m.role, m.text, m.ts, m.source, m.seq, m.chunk, m.untrusted, m.speaker";
     private readonly TimeProvider _time;
+    private int _analyzing;
 
     private PostgresMemoryStore(NpgsqlDataSource dataSource, string location, TimeProvider time)
     {
@@ -443,38 +444,60 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     /// <summary>
-    /// The embedded store's rule (<see cref="CommonTerms"/>) on PostgreSQL: a word's count is that of
-    /// its most frequent lexeme, English stem or as written, from <c>memory_terms</c>.
+    /// The embedded store's rule (<see cref="CommonTerms"/>) on PostgreSQL, from the statistics
+    /// ANALYZE keeps of the full-text column (its most common lexemes and the share of rows holding
+    /// each), so writes pay nothing for it: a word counts as its most frequent lexeme, English stem
+    /// or as written; one not among the most common is rare. A large table never analyzed yet is
+    /// analyzed once here (autovacuum keeps it current after that).
     /// </summary>
-    private static async Task<IReadOnlyList<string>> PruneCommonTermsAsync(NpgsqlConnection connection, List<string> words, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> PruneCommonTermsAsync(NpgsqlConnection connection, List<string> words, CancellationToken cancellationToken)
     {
         if (words.Count < 2)
         {
             return words;
         }
 
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT (SELECT COALESCE(MAX(id), 0) FROM memories), w.word, COALESCE(MAX(t.docs), 0)
-            FROM unnest(@words) AS w(word)
-            LEFT JOIN LATERAL unnest(tsvector_to_array(to_tsvector('english', w.word) || to_tsvector('simple', w.word))) AS l(lexeme) ON true
-            LEFT JOIN memory_terms t ON t.lexeme = l.lexeme
-            GROUP BY w.word
-            """,
-            connection);
-        command.Parameters.AddWithValue("words", words.ToArray());
-        var counts = new List<(string Term, long Documents)>();
-        long size = 0;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        for (var attempt = 0; ; attempt++)
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var command = new NpgsqlCommand(
+                """
+                WITH stats AS (
+                    SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats
+                    WHERE schemaname = current_schema() AND tablename = 'memories' AND attname = 'search'),
+                lexemes AS (
+                    SELECT w.word, l.lexeme FROM unnest(@words) AS w(word)
+                    LEFT JOIN LATERAL unnest(tsvector_to_array(to_tsvector('english', w.word) || to_tsvector('simple', w.word))) AS l(lexeme) ON true)
+                SELECT (SELECT COALESCE(MAX(id), 0) FROM memories), EXISTS (SELECT 1 FROM stats), x.word,
+                       COALESCE(MAX(s.freqs[array_position(s.elems, x.lexeme)]), 0)
+                FROM lexemes x LEFT JOIN stats s ON true
+                GROUP BY x.word
+                """,
+                connection);
+            command.Parameters.AddWithValue("words", words.ToArray());
+            var counts = new List<(string Term, long Documents)>();
+            var (size, analyzed) = (0L, false);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                size = reader.GetInt64(0);
-                counts.Add((reader.GetString(1), reader.GetInt64(2)));
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    (size, analyzed) = (reader.GetInt64(0), reader.GetBoolean(1));
+                    counts.Add((reader.GetString(2), (long)(reader.GetFloat(3) * size)));
+                }
             }
-        }
 
-        return CommonTerms.Applies(counts.Count, size) ? CommonTerms.Keep(counts, size) : words;
+            if (!CommonTerms.Applies(counts.Count, size))
+            {
+                return words;
+            }
+
+            if (analyzed || attempt > 0 || Interlocked.Exchange(ref _analyzing, 1) == 1)
+            {
+                return analyzed ? CommonTerms.Keep(counts, size) : words;
+            }
+
+            await using var analyze = new NpgsqlCommand("ANALYZE memories (search)", connection);
+            await analyze.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static string Sanitize(string term) => new([.. term.Where(char.IsLetterOrDigit)]);

@@ -311,52 +311,6 @@ internal static class PostgresSchema
             delivered_at  bigint
         );
         """,
-        // 3: how many memories hold each full-text lexeme, kept by statement-level triggers (one
-        // upsert per distinct lexeme per statement): lets search drop terms found almost everywhere,
-        // as the embedded store does with FTS5's vocabulary, instead of ranking tens of thousands of rows.
-        """
-        CREATE TABLE memory_terms (
-            lexeme text PRIMARY KEY,
-            docs   bigint NOT NULL
-        );
-
-        INSERT INTO memory_terms(lexeme, docs)
-        SELECT lexeme, count(*) FROM memories, unnest(tsvector_to_array(search)) AS lexeme GROUP BY lexeme;
-
-        CREATE FUNCTION mnemo_terms_added() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO memory_terms(lexeme, docs)
-            SELECT lexeme, count(*) FROM added, unnest(tsvector_to_array(added.search)) AS lexeme GROUP BY lexeme
-            ON CONFLICT (lexeme) DO UPDATE SET docs = memory_terms.docs + excluded.docs;
-            RETURN NULL;
-        END $$;
-
-        CREATE FUNCTION mnemo_terms_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE memory_terms t SET docs = t.docs - r.docs
-            FROM (SELECT lexeme, count(*) AS docs FROM removed, unnest(tsvector_to_array(removed.search)) AS lexeme GROUP BY lexeme) r
-            WHERE t.lexeme = r.lexeme;
-            RETURN NULL;
-        END $$;
-
-        CREATE FUNCTION mnemo_terms_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE memory_terms t SET docs = t.docs - r.docs
-            FROM (SELECT lexeme, count(*) AS docs FROM removed, unnest(tsvector_to_array(removed.search)) AS lexeme GROUP BY lexeme) r
-            WHERE t.lexeme = r.lexeme;
-            INSERT INTO memory_terms(lexeme, docs)
-            SELECT lexeme, count(*) FROM added, unnest(tsvector_to_array(added.search)) AS lexeme GROUP BY lexeme
-            ON CONFLICT (lexeme) DO UPDATE SET docs = memory_terms.docs + excluded.docs;
-            RETURN NULL;
-        END $$;
-
-        CREATE TRIGGER memories_terms_insert AFTER INSERT ON memories REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION mnemo_terms_added();
-        CREATE TRIGGER memories_terms_delete AFTER DELETE ON memories REFERENCING OLD TABLE AS removed
-            FOR EACH STATEMENT EXECUTE FUNCTION mnemo_terms_removed();
-        CREATE TRIGGER memories_terms_update AFTER UPDATE ON memories REFERENCING OLD TABLE AS removed NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION mnemo_terms_changed();
-        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

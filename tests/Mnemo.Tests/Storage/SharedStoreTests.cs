@@ -234,31 +234,6 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         Assert.Empty(Assert.Single(await new DigestStore(a.Records).LatestAsync(null, "family", 5, CancellationToken.None)).Lines);
     }
 
-    [Fact]
-    public async Task TermCounts_FollowAddsEditsAndForgets()
-    {
-        using var dir = new TempDirectory();
-        var connection = await server.CreateDatabaseAsync();
-        await using var node = await OpenNodeAsync(dir.File("a"), connection);
-        await node.IngestTurnsAsync("chat", "test", [Turn("t1", "The zeppelin flies"), Turn("t2", "A zeppelin and a kite")]);
-        Assert.Equal((2L, 1L), (await DocsAsync("zeppelin"), await DocsAsync("kite")));
-
-        await node.IngestTurnsAsync("chat", "test", [Turn("t2", "A balloon and a kite")]);
-        Assert.Equal((1L, 1L, 1L), (await DocsAsync("zeppelin"), await DocsAsync("kite"), await DocsAsync("balloon")));
-
-        await node.ForgetAsync([(await node.Store.FindIdAsync("family", "s1", "t2", CancellationToken.None))!.Value], "test");
-        Assert.Equal((1L, 0L, 0L), (await DocsAsync("zeppelin"), await DocsAsync("kite"), await DocsAsync("balloon")));
-
-        async Task<long> DocsAsync(string lexeme)
-        {
-            await using var db = new NpgsqlConnection(connection);
-            await db.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT COALESCE((SELECT docs FROM memory_terms WHERE lexeme = @l), 0)", db);
-            command.Parameters.AddWithValue("l", lexeme);
-            return (long)(await command.ExecuteScalarAsync())!;
-        }
-    }
-
     private async Task<MemoryEngine> OpenNodeAsync(string dataDirectory, string connection, string? node = null) =>
         await MemoryEngines.OpenAsync(new MnemoOptions { DataDirectory = dataDirectory, Store = new StoreOptions { Provider = "postgres", Connection = connection, Node = node } }, embedder.Embedder);
 
