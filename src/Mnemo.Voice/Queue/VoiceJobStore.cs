@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Data.Common;
+using System.Security.Cryptography;
 using Mnemo.Storage;
 
 namespace Mnemo.Voice.Queue;

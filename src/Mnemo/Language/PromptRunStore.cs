@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Data.Common;
+using System.Text.Json;
 using Mnemo.Digests;
 using Mnemo.Storage;
 
