@@ -311,6 +311,16 @@ internal static class PostgresSchema
             delivered_at  bigint
         );
         """,
+        // 3: memories the user pinned, always brought back into their agent's context.
+        """
+        CREATE TABLE pins (
+            memory_id bigint PRIMARY KEY,
+            agent     text NOT NULL,
+            pinned_at bigint NOT NULL,
+            who       text NOT NULL
+        );
+        CREATE INDEX ix_pins_agent ON pins(agent);
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -41,7 +41,8 @@ public sealed class MemoryEngine : IAsyncDisposable
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
         Feedback = new Feedback.FeedbackStore(Records);
         ContextNotices = new Feedback.ContextNoticeStore(Records);
-        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity);
+        Pins = new PinStore(Records);
+        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity, Pins);
         _time = time;
     }
 
@@ -71,6 +72,9 @@ public sealed class MemoryEngine : IAsyncDisposable
     public HybridSearcher Searcher { get; }
 
     public CompactionStore Compactions { get; }
+
+    /// <summary>Memories the user pinned: always in retained context.</summary>
+    public PinStore Pins { get; }
 
     /// <summary>The user's ratings; retained context leaves out what was rated down.</summary>
     public Feedback.FeedbackStore Feedback { get; }
@@ -343,6 +347,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         command.CommandText = $"""
             DELETE FROM signals WHERE EXISTS (SELECT 1 FROM {sql.JsonElements("signals.evidence", "cited")} WHERE {sql.JsonInteger("cited")} IN ({list}));
             DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM {sql.JsonElements("context_notices.memory_ids", "cited")} WHERE {sql.JsonInteger("cited")} IN ({list}));
+            DELETE FROM pins WHERE memory_id IN ({list});
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

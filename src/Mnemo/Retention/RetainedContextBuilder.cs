@@ -36,11 +36,14 @@ public sealed partial class RetainedContextBuilder
     private readonly Feedback.IMemoryRatings? _ratings;
     private readonly SimilarityScale _similarity;
     private readonly ConcurrentDictionary<(long Id, long? To), IReadOnlyList<Candidate>> _dropped = new();
+    private readonly PinStore? _pins;
 
     /// <param name="ratings">The user's 👍/👎 on memories: down-rated ones are left out, up-rated ones go first.</param>
     /// <param name="similarity">The model's similarity scale: the thresholds of <see cref="RetentionOptions"/> are on the common one.</param>
-    public RetainedContextBuilder(IMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null)
+    /// <param name="pins">Memories the user pinned: brought back first, whatever the prompt, unless already in context.</param>
+    public RetainedContextBuilder(IMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null, PinStore? pins = null)
     {
+        _pins = pins;
         _similarity = similarity ?? SimilarityScale.Identity;
         _ratings = ratings;
         _store = store;
@@ -83,6 +86,11 @@ public sealed partial class RetainedContextBuilder
             Offer(chosen, seen, inContext, new RetainedItem("compaction", SalientKind.Request, Shorten(unresolved), 0, compaction.Event.Timestamp, compaction.Event.Session, "user", false, 10));
         }
 
+        foreach (var pinned in await PinnedAsync(request.Agent, cancellationToken).ConfigureAwait(false))
+        {
+            Offer(chosen, seen, inContext, pinned);
+        }
+
         // No budget holds more than a few dozen lines: only the best are checked against the context.
         var fromDropped = RankDropped(dropped, query, prompt, promptTerms).Take(MaxOfferedItems).ToList();
         var fromEarlier = query is null ? [] : await EarlierSessionsAsync(request, prompt, query, cancellationToken).ConfigureAwait(false);
@@ -102,6 +110,23 @@ public sealed partial class RetainedContextBuilder
         LogBuilt(_logger, request.Agent, result.Items.Count, result.Tokens, clock.Elapsed.TotalMilliseconds);
         Telemetry.ContextDuration.Record(clock.Elapsed.TotalMilliseconds);
         return result;
+    }
+
+    private async Task<IReadOnlyList<RetainedItem>> PinnedAsync(string agent, CancellationToken cancellationToken)
+    {
+        if (_pins is null)
+        {
+            return [];
+        }
+
+        var pins = await _pins.ListAsync(agent, cancellationToken).ConfigureAwait(false);
+        if (pins.Count == 0)
+        {
+            return [];
+        }
+
+        var memories = await _store.GetMemoriesAsync([.. pins.Take(PinStore.MaxPerAgent).Select(p => p.MemoryId)], cancellationToken).ConfigureAwait(false);
+        return [.. memories.Select(m => new RetainedItem("pinned", SalientKind.None, Shorten(m.Text), m.Id, m.Timestamp, m.Session, m.Speaker ?? m.Role, m.Untrusted, 100))];
     }
 
     /// <summary>Drops what was cached of compactions' dropped turns (after a forget, it may hold forgotten text).</summary>
@@ -275,7 +300,7 @@ public sealed partial class RetainedContextBuilder
 
         var frame = $"{OpenTag}\n{Header}\n{CloseTag}";
         var used = TokenCounter.Count(frame);
-        var sections = new[] { ("compaction", "From this conversation, before it was compacted:"), ("earlier", "From earlier conversations:") };
+        var sections = new[] { ("pinned", "Pinned by the user (always kept):"), ("compaction", "From this conversation, before it was compacted:"), ("earlier", "From earlier conversations:") };
         var body = new StringBuilder();
         var included = new List<RetainedItem>();
         foreach (var (origin, title) in sections)

@@ -267,5 +267,15 @@ internal static class Migrations
         ALTER TABLE voice_jobs ADD COLUMN node TEXT;
         ALTER TABLE voice_jobs ADD COLUMN lease_until INTEGER;
         """,
+        // 8: memories the user pinned, always brought back into their agent's context.
+        """
+        CREATE TABLE pins (
+            memory_id INTEGER PRIMARY KEY,
+            agent     TEXT NOT NULL,
+            pinned_at INTEGER NOT NULL,
+            who       TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX ix_pins_agent ON pins(agent);
+        """,
     ];
 }
