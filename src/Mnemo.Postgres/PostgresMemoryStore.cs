@@ -706,6 +706,30 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
             },
             cancellationToken);
 
+    public Task<IReadOnlyList<SessionSummary>> GetSessionsAsync(string? agent, int limit, CancellationToken cancellationToken) =>
+        WithConnectionAsync<IReadOnlyList<SessionSummary>>(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand(
+                    """
+                    SELECT agent, session, COUNT(*) FILTER (WHERE chunk = 0), MIN(ts), MAX(ts) FROM memories
+                    WHERE @agent IS NULL OR agent = @agent
+                    GROUP BY agent, session ORDER BY MAX(COALESCE(ts, created_at)) DESC, agent, session LIMIT @limit
+                    """,
+                    connection);
+                command.Parameters.Add(new NpgsqlParameter("agent", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)agent ?? DBNull.Value });
+                command.Parameters.AddWithValue("limit", limit);
+                var sessions = new List<SessionSummary>();
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    sessions.Add(SqliteMemoryStore.ReadSession(reader));
+                }
+
+                return sessions;
+            },
+            cancellationToken);
+
     public Task<IReadOnlyList<(string Agent, DateOnly Day, int Turns)>> CountTurnsPerDayAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken) =>
         WithConnectionAsync<IReadOnlyList<(string, DateOnly, int)>>(
             async connection =>

@@ -1,5 +1,5 @@
-using System.Data.Common;
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -22,6 +22,8 @@ public sealed class ContextNoticeStore(IRecordDatabase store)
 {
     /// <summary>Items shown in a notice; the rest are counted.</summary>
     public const int MaxItems = 8;
+
+    private const string Columns = "id, compaction_id, agent, session, memory_ids, text, created_at, delivered_at";
 
     private readonly ConcurrentDictionary<long, byte> _noted = new();
 
@@ -72,28 +74,56 @@ public sealed class ContextNoticeStore(IRecordDatabase store)
         var result = new List<ContextNotice>();
         await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, compaction_id, agent, session, memory_ids, text, created_at, delivered_at FROM context_notices
-            WHERE delivered_at IS NULL AND created_at >= @since ORDER BY id LIMIT 100
-            """;
+        command.CommandText = $"SELECT {Columns} FROM context_notices WHERE delivered_at IS NULL AND created_at >= @since ORDER BY id LIMIT 100";
         command.Bind("@since", since.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            result.Add(new ContextNotice(
-                reader.GetInt64(0),
-                reader.GetInt64(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                JsonSerializer.Deserialize(reader.GetString(4), MnemoJsonContext.Default.ListInt64) ?? [],
-                reader.GetString(5),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
+            result.Add(Read(reader));
         }
 
         return result;
     }
 
+    /// <summary>The notices of these compactions, by compaction id.</summary>
+    public async Task<IReadOnlyDictionary<long, ContextNotice>> ForCompactionsAsync(IReadOnlyCollection<long> compactionIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(compactionIds);
+        var notices = new Dictionary<long, ContextNotice>();
+        if (compactionIds.Count == 0)
+        {
+            return notices;
+        }
+
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM context_notices WHERE compaction_id IN ({string.Join(',', compactionIds.Select((_, i) => $"@c{i}"))})";
+        var index = 0;
+        foreach (var id in compactionIds)
+        {
+            command.Bind($"@c{index++}", id);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var notice = Read(reader);
+            notices[notice.CompactionId] = notice;
+        }
+
+        return notices;
+    }
+
     public Task MarkDeliveredAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
         store.MarkDeliveredAsync("context_notices", id, at, cancellationToken);
+
+    private static ContextNotice Read(DbDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetInt64(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        JsonSerializer.Deserialize(reader.GetString(4), MnemoJsonContext.Default.ListInt64) ?? [],
+        reader.GetString(5),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+        reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)));
 }

@@ -142,6 +142,38 @@ public sealed class FeedbackStore(IRecordDatabase store) : IMemoryRatings
         return result;
     }
 
+    /// <summary>Up and down votes on each of these digests, signals, memories or notices (those without votes are left out).</summary>
+    public async Task<IReadOnlyDictionary<long, (int Up, int Down)>> TotalsAsync(FeedbackTarget target, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var totals = new Dictionary<long, (int, int)>();
+        if (ids.Count == 0)
+        {
+            return totals;
+        }
+
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT target_id, CAST(COUNT(*) FILTER (WHERE rating > 0) AS INTEGER), CAST(COUNT(*) FILTER (WHERE rating < 0) AS INTEGER) FROM feedback
+            WHERE target_kind = @kind AND target_id IN ({string.Join(',', ids.Select((_, i) => $"@t{i}"))}) GROUP BY target_id
+            """;
+        command.Bind("@kind", KindName(target));
+        var index = 0;
+        foreach (var id in ids)
+        {
+            command.Bind($"@t{index++}", id);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            totals[reader.GetInt64(0)] = (reader.GetInt32(1), reader.GetInt32(2));
+        }
+
+        return totals;
+    }
+
     /// <summary>Up and down votes per target kind per week (weeks start on Monday, UTC).</summary>
     public async Task<IReadOnlyList<FeedbackWeek>> WeeksAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {

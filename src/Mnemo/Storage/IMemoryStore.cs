@@ -70,6 +70,9 @@ public interface IMemoryStore : IAsyncDisposable
     /// <summary>Conversation memories said in [from, until), oldest first, with vectors; over the limit the newest are kept.</summary>
     Task<IReadOnlyList<(Memory Memory, float[] Vector)>> GetMemoriesBetweenAsync(DateTimeOffset from, DateTimeOffset until, string? agent, int limit, CancellationToken cancellationToken);
 
+    /// <summary>An agent's sessions (every agent's when null), most recent first: turns and first and last times.</summary>
+    Task<IReadOnlyList<SessionSummary>> GetSessionsAsync(string? agent, int limit, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<string>> GetActiveAgentsAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<(string Agent, DateOnly Day, int Turns)>> CountTurnsPerDayAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken);

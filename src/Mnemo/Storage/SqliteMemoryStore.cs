@@ -727,6 +727,34 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         return agents;
     }
 
+    public async Task<IReadOnlyList<SessionSummary>> GetSessionsAsync(string? agent, int limit, CancellationToken cancellationToken)
+    {
+        var sessions = new List<SessionSummary>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT agent, session, COUNT(*) FILTER (WHERE chunk = 0), MIN(ts), MAX(ts) FROM memories
+            WHERE $agent IS NULL OR agent = $agent
+            GROUP BY agent, session ORDER BY MAX(COALESCE(ts, created_at)) DESC, agent, session LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$agent", (object?)agent ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            sessions.Add(ReadSession(reader));
+        }
+
+        return sessions;
+    }
+
+    internal static SessionSummary ReadSession(System.Data.Common.DbDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetInt64(2),
+        reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+        reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
+
     /// <summary>Conversation turns per agent per UTC day in [<paramref name="from"/>, <paramref name="until"/>).</summary>
     public async Task<IReadOnlyList<(string Agent, DateOnly Day, int Turns)>> CountTurnsPerDayAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken)
     {
