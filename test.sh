@@ -9,21 +9,31 @@ passed=0 failed=0 skipped=0
 log="$(mktemp)"
 
 echo "== tools"
-# lame encodes the speech fixture to MP3 for the decoder test (Debian package; CI starts without it).
+# Debian packages the tests need (CI starts without them): as root, or with sudo; the package
+# lists are updated only when an install fails without it.
+apt_install() {
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo="sudo"
+  $sudo apt-get install -y -qq "$@" >/dev/null 2>&1 || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq "$@" >/dev/null 2>&1; }
+}
+
+# lame encodes the speech fixture to MP3 for the decoder test.
 if ! command -v lame >/dev/null 2>&1; then
-  if [[ $(id -u) == 0 ]]; then apt-get install -y -qq lame >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq lame >/dev/null 2>&1; }
-  else sudo apt-get install -y -qq lame >/dev/null 2>&1 || { sudo apt-get update -qq >/dev/null 2>&1 && sudo apt-get install -y -qq lame >/dev/null 2>&1; }
-  fi
+  apt_install lame
   command -v lame >/dev/null 2>&1 && echo "installed lame" || echo "lame could not be installed; the MP3 decoder test will fail"
 fi
 
-# PostgreSQL's server (Debian package) for the shared-store tests; they start their own cluster
-# in a temporary directory on 127.0.0.1 and stop it afterwards.
+# PostgreSQL's server for the shared-store tests; they start their own cluster in a temporary
+# directory on 127.0.0.1 and stop it afterwards.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [[ -z "${MNEMO_PG_BIN:-}" ]]; then
-  if [[ $(id -u) == 0 ]]; then apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq postgresql >/dev/null 2>&1; }
-  else sudo apt-get install -y -qq postgresql >/dev/null 2>&1 || { sudo apt-get update -qq >/dev/null 2>&1 && sudo apt-get install -y -qq postgresql >/dev/null 2>&1; }
-  fi
+  apt_install postgresql
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo "installed postgresql" || echo "postgresql could not be installed; the shared-store tests will fail"
+fi
+
+# Headless Chromium and its driver for the dashboard tests.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt_install chromium chromium-driver
+  command -v chromedriver >/dev/null 2>&1 && echo "installed chromium" || echo "chromium could not be installed; the dashboard tests will fail"
 fi
 
 echo "== build"

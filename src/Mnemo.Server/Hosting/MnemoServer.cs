@@ -1,6 +1,7 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -87,6 +88,18 @@ public static class MnemoServer
         AddTelemetry(services, settings);
 
         services.AddHostedService<EmbedderWarmup>();
+
+        // The dashboard's forms carry antiforgery tokens. Their keys live in memory only: a restart
+        // makes an open form stale (it is reloaded), and nothing is written to the home directory.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "mnemo_antiforgery";
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.HttpOnly = true;
+            options.FormFieldName = "__antiforgery";
+        });
+        services.AddSingleton<Dashboard.LatencyHistory>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithHttpTransport(options => options.Stateless = true)
             .WithTools<MemoryTools>()
@@ -99,10 +112,12 @@ public static class MnemoServer
         app.MapTelegramWebhook();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapMcp("/mcp");
+        Dashboard.DashboardPages.MapDashboard(app);
 
         // Open the store before the first request, so that a broken data directory fails the start.
         app.Services.GetRequiredService<MemoryEngine>();
         app.Services.GetRequiredService<Automation>();
+        app.Services.GetRequiredService<Dashboard.LatencyHistory>(); // listening before the first search
         return app;
     }
 

@@ -3,9 +3,9 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Mnemo.Tests.Support;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
-using Mnemo.Tests.Support;
 
 namespace Mnemo.Tests.Server;
 
@@ -45,15 +45,35 @@ public sealed class AutomationApiTests(EmbedderFixture embedder)
 
         Assert.Contains(routes, r => r.Pattern == "/v1/digests");
         Assert.Contains(routes, r => r.Pattern == "/v1/jobs/{name}/run");
+        Assert.Contains(routes, r => r.Pattern == "/search");
+        Assert.Contains(routes, r => r.Pattern == "/forget");
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        using var anonymous = new HttpClient(handler) { BaseAddress = server.Address };
         foreach (var (pattern, methods) in routes)
         {
             var path = System.Text.RegularExpressions.Regex.Replace(pattern, @"\{[^}]+\}", "1");
+            var api = path.StartsWith("/v1", StringComparison.Ordinal) || path.StartsWith("/mcp", StringComparison.Ordinal) || path.StartsWith("/metrics", StringComparison.Ordinal) || path.StartsWith("/telegram", StringComparison.Ordinal);
             foreach (var method in methods)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Json("{}") };
-                using var response = await server.Anonymous.SendAsync(request);
-                var expected = path.StartsWith("/health", StringComparison.Ordinal) ? HttpStatusCode.OK : HttpStatusCode.Unauthorized;
+                using var response = await anonymous.SendAsync(request);
+
+                // Open: health, the login form and the stylesheet (neither holds data); logging in
+                // without the form's antiforgery token is refused. Every other page sends the
+                // browser to the login form; every other request is 401.
+                var expected = (path, method, api) switch
+                {
+                    ("/login", "POST", _) => HttpStatusCode.BadRequest,
+                    ("/login" or "/dashboard.css", _, _) => HttpStatusCode.OK,
+                    _ when path.StartsWith("/health", StringComparison.Ordinal) => HttpStatusCode.OK,
+                    (_, "GET", false) => HttpStatusCode.Redirect,
+                    _ => HttpStatusCode.Unauthorized,
+                };
                 Assert.True(expected == response.StatusCode, $"{method} {path}: {response.StatusCode}");
+                if (expected == HttpStatusCode.Redirect)
+                {
+                    Assert.StartsWith("/login?next=", response.Headers.Location?.OriginalString, StringComparison.Ordinal);
+                }
             }
         }
     }

@@ -1,0 +1,238 @@
+using System.Net;
+using System.Net.Http.Json;
+using Mnemo.Domain;
+using Mnemo.Tests.Support;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+
+namespace Mnemo.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard in a real headless Chromium (Debian's chromium and chromium-driver, driven with
+/// Selenium): log in, search and open a hit, forget after the preview, charts, untrusted markup
+/// shown as text, pinning, and the pages on a phone-sized screen. Screenshots of the pages go to
+/// <c>artifacts/screenshots</c> at the repository root.
+/// </summary>
+[Collection(EmbedderGroup.Name)]
+public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLifetime, IDisposable
+{
+    private const string Script = "<script>document.title='pwned'</script><b>bold?</b> the alarm code is 9051";
+    private readonly TempDirectory _dir = new();
+    private TestServer? _server;
+    private ChromeDriver? _browser;
+
+    private TestServer Server => _server!;
+
+    private ChromeDriver Browser => _browser!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestServer.StartAsync(_dir.File("data"), embedder);
+        var now = DateTimeOffset.UtcNow;
+        var engine = Server.Services.GetService(typeof(MemoryEngine)) as MemoryEngine;
+        await engine!.IngestTurnsAsync("dashboard-test", "test",
+        [
+            Turn("home", "kitchen", "k1", 1, "user", "We should repaint the kitchen walls sage green next spring", now.AddMinutes(-30)),
+            Turn("home", "kitchen", "k2", 2, "assistant", "Noted: sage green for the kitchen, next spring.", now.AddMinutes(-29)),
+            Turn("home", "kitchen", "k3", 3, "user", "Also the plumber Ivo comes on Thursday at 9", now.AddMinutes(-28)),
+            Turn("home", "security", "s1", 1, "user", Script, now.AddMinutes(-20)),
+            Turn("work", "standup", "w1", 1, "user", "The quarterly report is due on the 14th", now.AddMinutes(-10)),
+        ]);
+        _browser = StartChromium(_dir.File("chromium-profile"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _browser?.Quit();
+        _browser?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void LogIn_Search_AndOpenAHit_WithTheConversationAroundIt()
+    {
+        Browser.Navigate().GoToUrl(Url("/search?q=kitchen+colour"));
+        Assert.EndsWith("/login", new Uri(Browser.Url).AbsolutePath, StringComparison.Ordinal);
+        Screenshot("login");
+        Browser.FindElement(By.Id("token")).SendKeys("not-the-token");
+        Browser.FindElement(By.CssSelector("form.login button")).Click();
+        Assert.Contains("That is not the token", Browser.FindElement(By.CssSelector(".error")).Text, StringComparison.Ordinal);
+
+        LogIn();
+        Assert.Equal("/search", new Uri(Browser.Url).AbsolutePath);
+        var cookie = Browser.Manage().Cookies.GetCookieNamed("mnemo_token");
+        Assert.NotNull(cookie);
+        Assert.True(cookie.IsHttpOnly);
+        Assert.Equal("Strict", cookie.SameSite);
+        Screenshot("search");
+
+        var first = Browser.FindElement(By.CssSelector(".hit .hit-link"));
+        Assert.Contains("sage green", first.Text, StringComparison.Ordinal);
+        Assert.Matches(@"score \d\.\d{3}", Browser.FindElement(By.CssSelector(".hit .meta")).Text);
+        first.Click();
+        Assert.Matches("^/memories/\\d+$", new Uri(Browser.Url).AbsolutePath);
+        var turns = Browser.FindElements(By.CssSelector("ol.transcript .turn"));
+        Assert.Equal(3, turns.Count);
+        Assert.Contains("sage green", Browser.FindElement(By.CssSelector(".turn.current")).Text, StringComparison.Ordinal);
+        Screenshot("memory");
+    }
+
+    [Fact]
+    public async Task Forget_ShowsWhatWillBeDeleted_AndOnceConfirmedTheMemoryIsGone()
+    {
+        LogIn();
+        Browser.Navigate().GoToUrl(Url("/search?q=plumber+Thursday"));
+        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
+        Assert.Contains("plumber Ivo", hit.Text, StringComparison.Ordinal);
+        hit.Click();
+        var memoryPath = new Uri(Browser.Url).AbsolutePath;
+        Browser.FindElement(By.LinkText("Forget…")).Click();
+
+        Assert.Contains("will be deleted for good", Browser.FindElement(By.CssSelector(".warning")).Text, StringComparison.Ordinal);
+        Assert.Contains("plumber Ivo", Assert.Single(Browser.FindElements(By.CssSelector("ol.transcript .turn"))).Text, StringComparison.Ordinal);
+        Screenshot("forget-preview");
+        Browser.FindElement(By.CssSelector("form.confirm button.danger")).Click();
+
+        Assert.Contains("Forgot 1 memories", Browser.FindElement(By.CssSelector(".notice")).Text, StringComparison.Ordinal);
+        Browser.Navigate().GoToUrl(Url("/search?q=plumber+Thursday"));
+        Assert.DoesNotContain(Browser.FindElements(By.CssSelector(".hit .hit-link")), h => h.Text.Contains("plumber", StringComparison.Ordinal));
+        var gone = await Server.Client.GetAsync(new Uri(memoryPath.Replace("/memories/", "/v1/memories/", StringComparison.Ordinal), UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public void Overview_DrawsTheCharts_AndThePagesFitAPhoneScreen()
+    {
+        LogIn();
+        Browser.Navigate().GoToUrl(Url("/"));
+        var charts = Browser.FindElements(By.CssSelector("figure.chart"));
+        Assert.Contains(charts, c => c.Text.Contains("Memories per day · home", StringComparison.Ordinal));
+        var bars = Browser.FindElements(By.CssSelector("figure.chart svg.chart-svg rect.bar"));
+        Assert.NotEmpty(bars);
+        Assert.Contains(bars, b => b.Size.Height > 5);
+        Assert.Contains(charts, c => c.Text.Contains("Search latency", StringComparison.Ordinal) && c.FindElements(By.CssSelector("circle.dot")).Count > 0);
+        Screenshot("overview");
+
+        foreach (var page in new[] { "/timeline?agent=home", "/digests", "/status" })
+        {
+            Browser.Navigate().GoToUrl(Url(page));
+            Assert.Empty(Browser.FindElements(By.CssSelector(".error")));
+            Screenshot(page.Trim('/').Split('?')[0]);
+        }
+
+        Browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+        foreach (var page in new[] { "/", "/search?q=kitchen", "/status" })
+        {
+            Browser.Navigate().GoToUrl(Url(page));
+            var overflow = Convert.ToInt64(Browser.ExecuteScript("return document.documentElement.scrollWidth - window.innerWidth;"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(overflow <= 0, $"{page} is {overflow}px wider than a phone screen");
+        }
+
+        Screenshot("phone-search");
+    }
+
+    [Fact]
+    public void ATranscriptHoldingMarkup_IsShownAsText_AndNothingOfItRuns()
+    {
+        LogIn();
+        Browser.Navigate().GoToUrl(Url("/search?q=alarm+code"));
+        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
+        Assert.Contains("<script>", hit.Text, StringComparison.Ordinal);
+        hit.Click();
+
+        var text = Browser.FindElement(By.CssSelector(".turn.current .text"));
+        Assert.Equal(Script, text.Text);
+        Assert.Empty(text.FindElements(By.TagName("b")));
+        Assert.Empty(Browser.FindElements(By.CssSelector("main script")));
+        Assert.DoesNotContain("pwned", Browser.Title, StringComparison.Ordinal);
+        Screenshot("untrusted-markup");
+    }
+
+    [Fact]
+    public async Task Pinning_BringsTheMemoryBackIntoContext_AndAFormFromElsewhereIsRefused()
+    {
+        LogIn();
+        Browser.Navigate().GoToUrl(Url("/search?q=quarterly+report&agent=work"));
+        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
+        Assert.Contains("quarterly report", hit.Text, StringComparison.Ordinal);
+        hit.Click();
+        var id = long.Parse(new Uri(Browser.Url).AbsolutePath.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var before = await ContextAsync();
+        Browser.FindElement(By.XPath("//button[starts-with(., 'Pin')]")).Click();
+
+        Assert.Contains("pinned", Browser.FindElement(By.CssSelector("p.meta")).Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("quarterly report", before, StringComparison.Ordinal);
+        Assert.Contains("quarterly report", await ContextAsync(), StringComparison.Ordinal);
+
+        // The same form posted by another site's page: with the cookie but without the antiforgery token.
+        using var handler = new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false };
+        using var forged = new HttpClient(handler) { BaseAddress = Server.Address };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/forget") { Content = new FormUrlEncodedContent([new("ids", id.ToString(System.Globalization.CultureInfo.InvariantCulture))]) };
+        request.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
+        var refused = await forged.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Server.Client.GetAsync(new Uri($"/v1/memories/{id}", UriKind.Relative))).StatusCode);
+
+        // Nor does the cookie open the API.
+        using var api = new HttpRequestMessage(HttpMethod.Get, $"/v1/memories/{id}");
+        api.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.SendAsync(api)).StatusCode);
+    }
+
+    private async Task<string> ContextAsync()
+    {
+        var response = await Server.Client.PostAsJsonAsync("/v1/context", new { agentId = "work", sessionId = "planning", prompt = "what is on the garden plan?" });
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private void LogIn()
+    {
+        Browser.Navigate().GoToUrl(Url("/login?next=%2Fsearch%3Fq%3Dkitchen%2Bcolour"));
+        Browser.FindElement(By.Id("token")).SendKeys(Server.Settings.Server.Token);
+        Browser.FindElement(By.CssSelector("form.login button")).Click();
+    }
+
+    private string Url(string path) => new Uri(Server.Address, path).ToString();
+
+    private void Screenshot(string name)
+    {
+        var directory = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
+        Directory.CreateDirectory(directory);
+        Browser.GetScreenshot().SaveAsFile(Path.Combine(directory, $"dashboard-{name}.png"));
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mnemo.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? AppContext.BaseDirectory;
+    }
+
+    /// <summary>Debian's Chromium with its own driver (no download), headless, with a fresh profile.</summary>
+    private static ChromeDriver StartChromium(string profile)
+    {
+        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("Chromium is not installed: test.sh installs the Debian packages chromium and chromium-driver");
+        var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
+        service.HideCommandPromptWindow = true;
+        service.SuppressInitialDiagnosticInformation = true;
+        var options = new ChromeOptions { BinaryLocation = chromium };
+        options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", $"--user-data-dir={profile}", "--window-size=1280,900");
+        var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        driver.Manage().Timeouts().ImplicitWait = TimeSpan.FromSeconds(5);
+        return driver;
+    }
+
+    private static Turn Turn(string agent, string session, string id, long sequence, string role, string text, DateTimeOffset at) =>
+        new(agent, session, id, null, role, text, at, "dashboard-test", sequence, TurnProvenance.Default);
+}
