@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: the xUnit suite (real SQLite, real fixtures, real model, real processes), the
 # README's example commands, and the LoCoMo recall floor. Ends with "N passed, N failed".
+# ./test.sh --reliability also runs the reliability suite (about 15 minutes: SIGKILL during ingest,
+# two serves on one directory, load, API fuzzing), which rewrites docs/reliability.md.
 set -uo pipefail
+reliability=0
+[[ "${1:-}" == "--reliability" ]] && reliability=1
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -116,6 +120,12 @@ sys.exit(0 if r10 >= 0.78 else 1)
 PY
 }
 check "locomo recall@10 >= 0.78" locomo_floor
+
+if [ "$reliability" -eq 1 ]; then
+  echo "== reliability suite (docs/reliability.md)"
+  check "reliability: nothing acknowledged lost across 50 SIGKILLs, one serve per directory, no errors under load or fuzzing" \
+    dotnet run -c Release --no-build --project bench/Mnemo.Bench -- --reliability
+fi
 rm -f "$demo.eval.json" "$log"
 
 if [ "$skipped" -gt 0 ]; then

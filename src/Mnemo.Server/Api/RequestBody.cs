@@ -20,6 +20,11 @@ internal static class RequestBody
         try
         {
             var value = await JsonSerializer.DeserializeAsync(request.Body, type, cancellationToken).ConfigureAwait(false);
+            if (value is JsonElement element && InvalidText(element) is { } path)
+            {
+                return (default, Invalid($"the text at {path} is not valid UTF-8"));
+            }
+
             return value is null
                 ? (default, Invalid("the body must be a JSON object, not null"))
                 : (value, null);
@@ -33,6 +38,51 @@ internal static class RequestBody
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (default, Error(StatusCodes.Status413PayloadTooLarge, "payload_too_large", "the body is larger than Server:MaxRequestBytes allows"));
+        }
+    }
+
+    /// <summary>
+    /// Where a raw JSON element holds a string or name that is not valid UTF-8, or null. Typed
+    /// bodies are checked as they are deserialized; a <see cref="JsonElement"/> only when a string
+    /// is read, which would otherwise fail deep inside the handler.
+    /// </summary>
+    private static string? InvalidText(JsonElement element, string path = "$")
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return null;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (InvalidText(property.Value, $"{path}.{property.Name}") is { } inner)
+                        {
+                            return inner;
+                        }
+                    }
+
+                    return null;
+                case JsonValueKind.Array:
+                    var index = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (InvalidText(item, $"{path}[{index++}]") is { } inner)
+                        {
+                            return inner;
+                        }
+                    }
+
+                    return null;
+                default:
+                    return null;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return path;
         }
     }
 

@@ -20,9 +20,24 @@ public static class MnemoServer
 {
     /// <summary>The HTTP host: API, MCP over streamable HTTP at <c>/mcp</c>, the OpenClaw follower.</summary>
     /// <param name="configureServices">Extra registrations (tests share one embedder this way).</param>
+    /// <exception cref="InvalidOperationException">Another serve is using the data directory (<see cref="ServeLock"/>).</exception>
     public static WebApplication Build(MnemoSettings settings, LogLevel minimumLevel = LogLevel.Information, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var serveLock = ServeLock.Acquire(settings.Memory.DataDirectory);
+        try
+        {
+            return Build(settings, minimumLevel, configureServices, serveLock);
+        }
+        catch
+        {
+            serveLock.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(MnemoSettings settings, LogLevel minimumLevel, Action<IServiceCollection>? configureServices, ServeLock serveLock)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = settings.Memory.DataDirectory });
         builder.WebHost.UseUrls(settings.Server.Urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -33,6 +48,7 @@ public static class MnemoServer
         ConfigureLogging(builder.Logging, minimumLevel, settings);
 
         var services = builder.Services;
+        services.AddSingleton(_ => serveLock); // a factory's singleton is disposed with the host: the lock goes with it
         services.AddSingleton(settings.Server);
         services.AddSingleton(settings.OpenClaw);
         services.AddMnemo(settings.Memory).WithConfiguredStore();
@@ -118,6 +134,7 @@ public static class MnemoServer
         app.Services.GetRequiredService<MemoryEngine>();
         app.Services.GetRequiredService<Automation>();
         app.Services.GetRequiredService<Dashboard.LatencyHistory>(); // listening before the first search
+        app.Services.GetRequiredService<ServeLock>();
         return app;
     }
 

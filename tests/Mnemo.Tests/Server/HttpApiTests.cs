@@ -104,6 +104,9 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
         using var notJson = await server.Client.PostAsync("/v1/search", new StringContent("query=tea", Encoding.UTF8, "text/plain"));
         using var tooLarge = await server.Client.PostAsync("/v1/context", Json($$"""{"prompt":"{{new string('a', 10_000)}}"}"""));
         using var unknownEvent = await server.Client.PostAsync("/v1/events/exploded", Json("{}"));
+        using var brokenText = new ByteArrayContent([.. "{\"sessionKey\":\"agent:main:"u8, 0xC3, 0x28, .. "main\"}"u8]);
+        brokenText.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var invalidUtf8 = await server.Client.PostAsync("/v1/events/after_compaction", brokenText);
 
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Contains("malformed", (await ReadAsync(malformed)).GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -111,6 +114,8 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknownEvent.StatusCode);
         Assert.Contains("after_compaction", (await ReadAsync(unknownEvent)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, invalidUtf8.StatusCode);
+        Assert.Contains("$.sessionKey is not valid UTF-8", (await ReadAsync(invalidUtf8)).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
