@@ -125,6 +125,25 @@ if [ "$reliability" -eq 1 ]; then
   echo "== reliability suite (docs/reliability.md)"
   check "reliability: nothing acknowledged lost across 50 SIGKILLs, one serve per directory, no errors under load or fuzzing" \
     dotnet run -c Release --no-build --project bench/Mnemo.Bench -- --reliability
+  reader_fuzz() {
+    MNEMO_FUZZ_ITERATIONS=10000 timeout 1800 dotnet test tests/Mnemo.Tests -c Release --no-build --nologo --filter "FullyQualifiedName~ReaderFuzzTests" &&
+    cat >> docs/reliability.md <<'MD'
+## Bad input to the readers
+
+`MNEMO_FUZZ_ITERATIONS=10000 dotnet test --filter ReaderFuzzTests` (run by `./test.sh --reliability`;
+every plain run tries a few hundred): 10,000 generated and mutated files for each of the OpenClaw
+JSONL and chat JSONL readers (lines with bytes inserted, cut, flipped or repeated, brackets nested
+200 deep), 10,000 random payloads (compressed and not) in an OpenClaw agent database for its SQLite
+reader, and 10,000 mutated LoCoMo files for each dataset loader. Each reader must report what it
+cannot read as an issue naming the file (a whole-file loader: one clear JSON or data error), never
+throw anything else, and finish within the run's 30-minute limit.
+
+| inputs per reader | crashes | hangs |
+|---|---|---|
+| 10,000 | 0 | 0 |
+MD
+  }
+  check "reliability: 10,000 mutated inputs per reader, no crash or hang" reader_fuzz
 fi
 rm -f "$demo.eval.json" "$log"
 

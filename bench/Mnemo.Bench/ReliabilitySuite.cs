@@ -69,6 +69,18 @@ internal static class ReliabilitySuite
                 failures.Add("api fuzz");
             }
 
+            // Secrets and memory text never reach the logs (serve logs at Information), and the data
+            // directory and its config are the owner's alone.
+            var logFiles = Directory.Exists(Path.Combine(data, "logs")) ? Directory.GetFiles(Path.Combine(data, "logs"), "*", SearchOption.AllDirectories) : [];
+            var logs = Serve.Output.Concat(logFiles.SelectMany(File.ReadLines)).ToList();
+            var leaks = logs.Count(line => line.Contains(Serve.BearerToken, StringComparison.Ordinal) || line.Contains("the answer this time is item", StringComparison.Ordinal));
+            var modes = OperatingSystem.IsWindows() ? "not checked on Windows" : FormattableString.Invariant($"data directory {Convert.ToString((int)File.GetUnixFileMode(data), 8)}, config.json {Convert.ToString((int)File.GetUnixFileMode(Path.Combine(data, "config.json")), 8)}");
+            Console.WriteLine($"logs: {logs.Count} lines, {leaks} with the token or memory text; {modes}");
+            if (leaks > 0 || (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(data) != (UnixFileMode)0b111_000_000 || File.GetUnixFileMode(Path.Combine(data, "config.json")) != (UnixFileMode)0b110_000_000)))
+            {
+                failures.Add("secrets");
+            }
+
             report.Append(CultureInfo.InvariantCulture, $"""
                 # Reliability
 
@@ -119,12 +131,20 @@ internal static class ReliabilitySuite
 
                 {fuzz.Tried:N0} generated and mutated bodies (valid bodies of every JSON route with bytes flipped,
                 cut or repeated, fields of the wrong type, JSON nested 100,000 deep, 2 MB strings, invalid
-                UTF-8, path traversal in ids and kinds), each sent with the token; a 5xx answer or no answer within
-                10 s counts against it. The store's health afterwards: {alive}.
+                UTF-8, path traversal in a memory id), each sent with the token; a 5xx answer or no answer within
+                10 s counts against it. "Cut short" are bodies over the size limit that the server stopped reading
+                before the client had sent them all (it answered the next request as usual). The store's health
+                afterwards: {alive}.
 
-                | bodies | 4xx answers | 5xx answers | hangs |
-                |---|---|---|---|
-                | {fuzz.Tried} | {fuzz.ClientErrors} | {fuzz.ServerErrors} | {fuzz.Hangs} |
+                | bodies | 4xx answers | 5xx answers | cut short | hangs |
+                |---|---|---|---|---|
+                | {fuzz.Tried} | {fuzz.ClientErrors} | {fuzz.ServerErrors} | {fuzz.CutShort} | {fuzz.Hangs} |
+
+                ## Secrets and permissions
+
+                Every line the serve processes of this run logged to the console and to the log files ({logs.Count:N0} lines, at the default level)
+                was searched for the API token and for text of the memories ingested: {leaks} lines held either.
+                Permissions: {modes} (must be 700 and 600).
 
                 """);
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);
@@ -311,7 +331,7 @@ internal static class ReliabilitySuite
         return Summarize([.. times], errors, clock.Elapsed);
     }
 
-    private sealed record FuzzResult(int Tried, int ClientErrors, int ServerErrors, int Hangs);
+    private sealed record FuzzResult(int Tried, int ClientErrors, int ServerErrors, int CutShort, int Hangs);
 
     /// <summary>Valid bodies of the JSON routes, mutated; the answer must never be a 5xx or nothing.</summary>
     private static async Task<FuzzResult> FuzzApiAsync(Serve server, int count)
@@ -336,7 +356,7 @@ internal static class ReliabilitySuite
             "null", "[]", "\"\"", "{}", "{\"query\":null}",
         ];
         var random = new Random(11);
-        var (client, serverErrors, hangs) = (0, 0, 0);
+        var (client, serverErrors, cut, hangs) = (0, 0, 0, 0);
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Serve.BearerToken);
         for (var i = 0; i < count; i++)
@@ -389,12 +409,13 @@ internal static class ReliabilitySuite
             }
             catch (HttpRequestException ex)
             {
-                // The server may cut a body over the size limit short; it must still answer the next one.
+                // The server may stop reading a body over the size limit; it must still answer the next one.
+                cut++;
                 Console.Error.WriteLine($"fuzz: {route}: {ex.Message}");
             }
         }
 
-        return new FuzzResult(count, client, serverErrors, hangs);
+        return new FuzzResult(count, client, serverErrors, cut, hangs);
     }
 
     private static async Task<(bool Ok, double Milliseconds)> TimedAsync(Serve server, string route, string body)
@@ -528,12 +549,18 @@ internal static class ReliabilitySuite
             return info;
         }
 
+        /// <summary>Every line every serve process wrote, stdout and stderr.</summary>
+        public static ConcurrentBag<string> Output { get; } = [];
+
         public static async Task<Serve> StartAsync(string cli, string data)
         {
             var port = FreePort();
-            var process = Process.Start(Info(cli, data, port))!;
-            _ = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
+            var process = new Process { StartInfo = Info(cli, data, port) };
+            process.OutputDataReceived += (_, line) => Output.Add(line.Data ?? string.Empty);
+            process.ErrorDataReceived += (_, line) => Output.Add(line.Data ?? string.Empty);
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
             var http = new HttpClient { BaseAddress = new Uri(FormattableString.Invariant($"http://127.0.0.1:{port}")), Timeout = TimeSpan.FromSeconds(60) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
             var serve = new Serve(process, http);

@@ -39,6 +39,10 @@ public sealed class ReaderFuzzTests
 
     private static readonly Gen<byte[]> File_ = MutatedLine.Array[1, 30].Select(lines => lines.SelectMany(l => l.Append((byte)'\n')).ToArray());
 
+    /// <summary>Inputs per reader: a few hundred in every run; <c>MNEMO_FUZZ_ITERATIONS</c> (10,000 in <c>./test.sh --reliability</c>) for the long run.</summary>
+    private static int Iterations(int usual) =>
+        int.TryParse(Environment.GetEnvironmentVariable("MNEMO_FUZZ_ITERATIONS"), System.Globalization.CultureInfo.InvariantCulture, out var asked) && asked > 0 ? asked : usual;
+
     [Fact]
     public void JsonlReaders_MutatedFiles_ReportIssuesAndNeverThrow()
     {
@@ -54,8 +58,8 @@ public sealed class ReaderFuzzTests
                 Assert.All(turns, t => Assert.False(string.IsNullOrWhiteSpace(t.Text)));
                 Assert.All(issues, i => Assert.Equal(path, i.Source));
             }
-        }, iter: 400, seed: "0000000000020");
-        Assert.Equal(400, tried);
+        }, iter: Iterations(400), seed: "0000000000020");
+        Assert.Equal(Iterations(400), tried);
     }
 
     [Fact]
@@ -75,7 +79,7 @@ public sealed class ReaderFuzzTests
             {
                 db.Add("s", ++seq, text, compress: false);
             }
-        }, iter: 300, seed: "0000000000021");
+        }, iter: Iterations(300), seed: "0000000000021");
 
         var (turns, issues, _) = await Items.ReadAllAsync(new OpenClawSqliteReader(), db.Path);
 
@@ -106,7 +110,7 @@ public sealed class ReaderFuzzTests
                     // The one way a whole-file reader may refuse: a clear error naming what is wrong.
                 }
             }
-        }, iter: 200, seed: "0000000000022");
-        Assert.Equal(200, tried);
+        }, iter: Iterations(200), seed: "0000000000022");
+        Assert.Equal(Iterations(200), tried);
     }
 }
