@@ -128,6 +128,7 @@ if [ "$reliability" -eq 1 ]; then
   reader_fuzz() {
     MNEMO_FUZZ_ITERATIONS=10000 timeout 1800 dotnet test tests/Mnemo.Tests -c Release --no-build --nologo --filter "FullyQualifiedName~ReaderFuzzTests" &&
     cat >> docs/reliability.md <<'MD'
+
 ## Bad input to the readers
 
 `MNEMO_FUZZ_ITERATIONS=10000 dotnet test --filter ReaderFuzzTests` (run by `./test.sh --reliability`;
