@@ -222,10 +222,10 @@ public sealed partial class VoiceWorkers : IDisposable
         [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "voice job {Id} failed: {Reason}")]
         public static partial void Failed(ILogger logger, long id, string reason);
 
-        [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "voice job {Id}: this node's claim ran out and another node took the job over")]
-        public static partial void LeaseLost(ILogger logger, long id);
-
         [LoggerMessage(EventId = 803, Level = LogLevel.Error, Message = "a voice worker hit a store error; it waits and goes on")]
         public static partial void WorkerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "voice job {Id}: this node's claim ran out and another node took the job over")]
+        public static partial void LeaseLost(ILogger logger, long id);
     }
 }

@@ -86,10 +86,7 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
     public async Task Forget_ShowsWhatWillBeDeleted_AndOnceConfirmedTheMemoryIsGone()
     {
         LogIn();
-        Browser.Navigate().GoToUrl(Url("/search?q=plumber+Thursday"));
-        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
-        Assert.Contains("plumber Ivo", hit.Text, StringComparison.Ordinal);
-        hit.Click();
+        OpenFirstHit("/search?q=plumber+Thursday", "plumber Ivo");
         var memoryPath = new Uri(Browser.Url).AbsolutePath;
         Browser.FindElement(By.LinkText("Forget…")).Click();
 
@@ -140,10 +137,7 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
     public void ATranscriptHoldingMarkup_IsShownAsText_AndNothingOfItRuns()
     {
         LogIn();
-        Browser.Navigate().GoToUrl(Url("/search?q=alarm+code"));
-        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
-        Assert.Contains("<script>", hit.Text, StringComparison.Ordinal);
-        hit.Click();
+        OpenFirstHit("/search?q=alarm+code", "<script>");
 
         var text = Browser.FindElement(By.CssSelector(".turn.current .text"));
         Assert.Equal(Script, text.Text);
@@ -157,10 +151,7 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
     public async Task Pinning_BringsTheMemoryBackIntoContext_AndAFormFromElsewhereIsRefused()
     {
         LogIn();
-        Browser.Navigate().GoToUrl(Url("/search?q=quarterly+report&agent=work"));
-        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
-        Assert.Contains("quarterly report", hit.Text, StringComparison.Ordinal);
-        hit.Click();
+        OpenFirstHit("/search?q=quarterly+report&agent=work", "quarterly report");
         var id = long.Parse(new Uri(Browser.Url).AbsolutePath.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
         var before = await ContextAsync();
         Browser.FindElement(By.XPath("//button[starts-with(., 'Pin')]")).Click();
@@ -196,6 +187,15 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
         Browser.Navigate().GoToUrl(Url("/login?next=%2Fsearch%3Fq%3Dkitchen%2Bcolour"));
         Browser.FindElement(By.Id("token")).SendKeys(Server.Settings.Server.Token);
         Browser.FindElement(By.CssSelector("form.login button")).Click();
+    }
+
+    /// <summary>Searches, checks the first hit is the one expected, and opens it.</summary>
+    private void OpenFirstHit(string search, string expected)
+    {
+        Browser.Navigate().GoToUrl(Url(search));
+        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
+        Assert.Contains(expected, hit.Text, StringComparison.Ordinal);
+        hit.Click();
     }
 
     private string Url(string path) => new Uri(Server.Address, path).ToString();
