@@ -43,7 +43,7 @@ internal static class ReliabilitySuite
                 failures.Add("crash");
             }
 
-            await using var server = await Serve.StartAsync(cli, data).ConfigureAwait(false);
+            var server = await Serve.StartAsync(cli, data).ConfigureAwait(false);
             var second = await SecondProcessAsync(cli, data).ConfigureAwait(false);
             Console.WriteLine($"second serve on the same data directory: exit {second.ExitCode}: {second.Message}");
             if (second.ExitCode == 0 || second.ExitCode is null)
@@ -67,6 +67,18 @@ internal static class ReliabilitySuite
             if (fuzz.ServerErrors + fuzz.Hangs > 0 || alive != "healthy")
             {
                 failures.Add("api fuzz");
+            }
+
+            await server.DisposeAsync().ConfigureAwait(false);
+            var faults = await FaultsAsync(cli, data).ConfigureAwait(false);
+            foreach (var fault in faults)
+            {
+                Console.WriteLine($"fault: {fault.Fault}: {fault.Seen}; health {fault.Health}; {fault.Lost} lost");
+            }
+
+            if (faults.Any(f => f.Lost != 0 || !f.Recovered))
+            {
+                failures.Add("faults");
             }
 
             // Secrets and memory text never reach the logs (serve logs at Information), and the data
@@ -139,6 +151,16 @@ internal static class ReliabilitySuite
                 | bodies | 4xx answers | 5xx answers | cut short | hangs |
                 |---|---|---|---|---|
                 | {fuzz.Tried} | {fuzz.ClientErrors} | {fuzz.ServerErrors} | {fuzz.CutShort} | {fuzz.Hangs} |
+
+                ## Faults
+
+                Each fault is made to happen to a running (or restarting) serve; the table says what the user sees,
+                what health says, whether everything worked again once the fault was gone, and how many memories
+                acknowledged before it were lost.
+
+                | fault | what the user sees | health | works again | acknowledged lost |
+                |---|---|---|---|---|
+                {string.Join("\n", faults.Select(f => $"| {f.Fault} | {f.Seen.Replace("|", "\\|", StringComparison.Ordinal)} | {f.Health} | {(f.Recovered ? "yes" : "**no**")} | {f.Lost} |"))}
 
                 ## Secrets and permissions
 
@@ -251,6 +273,125 @@ internal static class ReliabilitySuite
 
         var message = (await stderr.ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
         return (process.ExitCode, message.Replace(data, "<data>", StringComparison.Ordinal));
+    }
+
+    private sealed record FaultResult(string Fault, string Seen, string Health, bool Recovered, long Lost);
+
+    private static async Task<IReadOnlyList<FaultResult>> FaultsAsync(string cli, string data)
+    {
+        var results = new List<FaultResult>();
+
+        // The vector index is derived data: garbage in its files must cost a rebuild, nothing else.
+        var before = await CountAsync(data).ConfigureAwait(false);
+        var index = Path.Combine(data, "index");
+        var random = new Random(5);
+        foreach (var file in Directory.Exists(index) ? Directory.GetFiles(index, "*", SearchOption.AllDirectories) : [])
+        {
+            var garbage = new byte[Math.Max(64, (int)Math.Min(new FileInfo(file).Length, 1 << 20))];
+            random.NextBytes(garbage);
+            await File.WriteAllBytesAsync(file, garbage).ConfigureAwait(false);
+        }
+
+        await using (var server = await Serve.StartAsync(cli, data).ConfigureAwait(false))
+        {
+            var (status, reason) = await server.CheckDetailAsync("index").ConfigureAwait(false);
+            using var search = await server.PostAsync("/v1/search", Search("when is the report due"), CancellationToken.None).ConfigureAwait(false);
+            var hits = JsonNode.Parse(await search.Content.ReadAsStringAsync().ConfigureAwait(false))?["hits"]?.AsArray().Count ?? 0;
+            results.Add(new FaultResult(
+                "vector index files overwritten with random bytes, then serve started",
+                FormattableString.Invariant($"serve starts; search answers {(int)search.StatusCode} with {hits} hits"),
+                $"index {status}: {reason}",
+                search.StatusCode == HttpStatusCode.OK && hits > 0 && status == "healthy",
+                before - await CountAsync(data).ConfigureAwait(false)));
+
+            // Another process holds SQLite's write lock for 15 s (longer than the 10 s Mnemo waits).
+            before = await CountAsync(data).ConfigureAwait(false);
+            await using (var locker = new SqliteConnection($"Data Source={Path.Combine(data, "mnemo.db")};Pooling=False"))
+            {
+                await locker.OpenAsync().ConfigureAwait(false);
+                await using (var exclusive = locker.CreateCommand())
+                {
+                    exclusive.CommandText = "BEGIN EXCLUSIVE";
+                    await exclusive.ExecuteNonQueryAsync().ConfigureAwait(false);
+                }
+
+                var clock = Stopwatch.StartNew();
+                using var blocked = await server.PostAsync("/v1/ingest", Ingest("locked", ["t900001", "t900002"]), CancellationToken.None).ConfigureAwait(false);
+                var waited = clock.Elapsed;
+                var answer = await blocked.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var (status2, reason2) = await server.CheckDetailAsync("store").ConfigureAwait(false);
+                await using (var release = locker.CreateCommand())
+                {
+                    release.CommandText = "ROLLBACK";
+                    await release.ExecuteNonQueryAsync().ConfigureAwait(false);
+                }
+
+                using var retried = await server.PostAsync("/v1/ingest", Ingest("locked", ["t900001", "t900002"]), CancellationToken.None).ConfigureAwait(false);
+                var stored = await StoredAsync(data, "locked").ConfigureAwait(false);
+                results.Add(new FaultResult(
+                    "another process holds the database's write lock for 15 s during an ingest",
+                    FormattableString.Invariant($"the ingest answers {(int)blocked.StatusCode} after {waited.TotalSeconds:F1} s: {Clip(answer)}"),
+                    $"store {status2}: {reason2}",
+                    retried.StatusCode == HttpStatusCode.OK && stored.Count == 2,
+                    before - (await CountAsync(data).ConfigureAwait(false) - stored.Count)));
+            }
+        }
+
+        // A backup damaged after it was written must be caught by verify (and so never restored).
+        var create = await RunCliAsync(cli, data, "backup", "create").ConfigureAwait(false);
+        var backup = Directory.GetFiles(Path.Combine(data, "backups"), "*.tar.gz").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault();
+        if (create.ExitCode == 0 && backup is not null)
+        {
+            await using (var file = new FileStream(backup, FileMode.Open, FileAccess.ReadWrite))
+            {
+                file.Position = file.Length / 2;
+                var b = file.ReadByte();
+                file.Position = file.Length / 2;
+                file.WriteByte((byte)(b ^ 0xFF));
+            }
+
+            var verify = await RunCliAsync(cli, data, "backup", "verify", backup).ConfigureAwait(false);
+            var restore = await RunCliAsync(cli, data, "backup", "restore", backup, "--yes").ConfigureAwait(false);
+            results.Add(new FaultResult(
+                "one byte of a backup flipped after it was written",
+                FormattableString.Invariant($"backup verify exits {verify.ExitCode}: {Clip(verify.Output)}; restore exits {restore.ExitCode} and changes nothing"),
+                "-",
+                verify.ExitCode != 0 && restore.ExitCode != 0,
+                0));
+        }
+        else
+        {
+            results.Add(new FaultResult("one byte of a backup flipped after it was written", $"the backup could not be made: {Clip(create.Output)}", "-", false, 0));
+        }
+
+        return results;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunCliAsync(string cli, string data, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(cli);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(data);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        // What the user reads: the program's own "mnemo: ..." lines, not the log lines around them.
+        var lines = (await stderr.ConfigureAwait(false) + "\n" + await stdout.ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var said = lines.Where(l => l.StartsWith("mnemo:", StringComparison.Ordinal) || l.StartsWith('-')).ToList();
+        return (process.ExitCode, string.Join(" ", said.Count > 0 ? said : lines).Replace(data, "<data>", StringComparison.Ordinal));
+    }
+
+    private static string Clip(string text)
+    {
+        var line = text.ReplaceLineEndings(" ").Trim();
+        return line.Length <= 220 ? line : string.Concat(line.AsSpan(0, 220), "…");
     }
 
     private sealed record Latencies(int Requests, int Errors, double P50, double P95, double P99, double Throughput);
@@ -595,11 +736,15 @@ internal static class ReliabilitySuite
             _http.PostAsync(new Uri(route, UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"), cancellationToken);
 
         /// <summary>The state of one of health's checks (<c>healthy</c>, <c>degraded</c>, ...).</summary>
-        public async Task<string?> CheckAsync(string name)
+        public async Task<string?> CheckAsync(string name) => (await CheckDetailAsync(name).ConfigureAwait(false)).Status;
+
+        /// <summary>The state of one of health's checks and what it says.</summary>
+        public async Task<(string? Status, string? Reason)> CheckDetailAsync(string name)
         {
             using var response = await _http.GetAsync(new Uri("/health", UriKind.Relative)).ConfigureAwait(false);
             var checks = JsonNode.Parse(await response.Content.ReadAsStringAsync().ConfigureAwait(false))?["checks"]?.AsArray();
-            return checks?.FirstOrDefault(c => (string?)c?["name"] == name)?["status"]?.GetValue<string>();
+            var check = checks?.FirstOrDefault(c => (string?)c?["name"] == name);
+            return (check?["status"]?.GetValue<string>(), check?["reason"]?.GetValue<string>());
         }
 
         public void Kill() => _process.Kill(entireProcessTree: true);

@@ -253,5 +253,12 @@ public static class MnemoServer
             await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "store_unavailable", ex is Mnemo.Storage.StoreUnavailableException ? ex.Message : $"the shared store is unreachable ({ex.Message}); try again when it is back")
                 .ExecuteAsync(context).ConfigureAwait(false);
         }
+        catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 && !context.Response.HasStarted)
+        {
+            // SQLITE_BUSY / SQLITE_LOCKED: another process kept the database locked past the busy timeout.
+            context.Response.Headers.RetryAfter = "5";
+            await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "store_busy", "the database in the data directory is locked by another process; the request did not complete and can be sent again (nothing it stored already is stored twice)")
+                .ExecuteAsync(context).ConfigureAwait(false);
+        }
     }
 }

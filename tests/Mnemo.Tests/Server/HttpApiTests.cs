@@ -95,6 +95,33 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task DatabaseLockedByAnotherProcess_Answers503WithAClearError_AndTheSameRequestWorksOnceItIsFree()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder);
+        const string Body = """{"turns":[{"agent":"main","session":"locked","id":"1","role":"user","text":"The locker code is 4471"}]}""";
+        HttpResponseMessage blocked;
+        await using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir.File("data"), "mnemo.db")};Pooling=False"))
+        {
+            await locker.OpenAsync();
+            await using var exclusive = locker.CreateCommand();
+            exclusive.CommandText = "BEGIN EXCLUSIVE";
+            await exclusive.ExecuteNonQueryAsync();
+            blocked = await server.Client.PostAsync("/v1/ingest", Json(Body));
+        }
+
+        using (blocked)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.StatusCode);
+            Assert.Equal("store_busy", (await ReadAsync(blocked)).GetProperty("error").GetString());
+            Assert.NotNull(blocked.Headers.RetryAfter);
+        }
+
+        using var retried = await server.Client.PostAsync("/v1/ingest", Json(Body));
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+    }
+
+    [Fact]
     public async Task MalformedJson_NotJson_AndTooLarge_GetClearAnswers()
     {
         using var dir = new TempDirectory();
