@@ -723,7 +723,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    sessions.Add(SqliteMemoryStore.ReadSession(reader));
+                    sessions.Add(SessionSummary.Read(reader));
                 }
 
                 return sessions;
@@ -844,12 +844,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
                     connection);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                return new StoreStats(
-                    reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
-                    reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-                    reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
-                    reader.GetInt64(8),
-                    reader.IsDBNull(9) ? null : reader.GetString(9));
+                return StoreStats.Read(reader);
             },
             cancellationToken);
 

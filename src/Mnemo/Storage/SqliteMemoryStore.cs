@@ -742,18 +742,11 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            sessions.Add(ReadSession(reader));
+            sessions.Add(SessionSummary.Read(reader));
         }
 
         return sessions;
     }
-
-    internal static SessionSummary ReadSession(System.Data.Common.DbDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        reader.GetInt64(2),
-        reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-        reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
 
     /// <summary>Conversation turns per agent per UTC day in [<paramref name="from"/>, <paramref name="until"/>).</summary>
     public async Task<IReadOnlyList<(string Agent, DateOnly Day, int Turns)>> CountTurnsPerDayAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken)
@@ -858,12 +851,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
             """;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return new StoreStats(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
-            reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-            reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
-            reader.GetInt64(8),
-            reader.IsDBNull(9) ? null : reader.GetString(9));
+        return StoreStats.Read(reader);
     }
 
     /// <summary>Runs <c>PRAGMA integrity_check</c>; returns "ok" or the problems SQLite found.</summary>
