@@ -13,6 +13,17 @@ if [[ -f "$cache/.complete" ]]; then
   exit 0
 fi
 
+# Test classes run in parallel and each asks for the install: the first one installs under this
+# lock, the others wait for it and then find the finished install (without the lock a second
+# caller deleted the first one's working directory, and npm failed with ENOENT uv_cwd).
+mkdir -p "$(dirname "$cache")"
+exec 9>"$cache.lock"
+flock 9
+if [[ -f "$cache/.complete" ]]; then
+  echo "$cache"
+  exit 0
+fi
+
 rm -rf "$cache.tmp"
 mkdir -p "$cache.tmp"
 (
