@@ -19,11 +19,11 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
     private const string Script = "<script>document.title='pwned'</script><b>bold?</b> the alarm code is 9051";
     private readonly TempDirectory _dir = new();
     private TestServer? _server;
-    private ChromeDriver? _browser;
+    private DashboardBrowser? _dashboard;
 
     private TestServer Server => _server!;
 
-    private ChromeDriver Browser => _browser!;
+    private ChromeDriver Browser => _dashboard!.Driver;
 
     public async Task InitializeAsync()
     {
@@ -38,13 +38,12 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
             Turn("home", "security", "s1", 1, "user", Script, now.AddMinutes(-20)),
             Turn("work", "standup", "w1", 1, "user", "The quarterly report is due on the 14th", now.AddMinutes(-10)),
         ]);
-        _browser = StartChromium(_dir.File("chromium-profile"));
+        _dashboard = DashboardBrowser.Start(Server, _dir.File("chromium-profile"));
     }
 
     public async Task DisposeAsync()
     {
-        _browser?.Quit();
-        _browser?.Dispose();
+        _dashboard?.Dispose();
         if (_server is not null)
         {
             await _server.DisposeAsync();
@@ -182,56 +181,13 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
         return await response.Content.ReadAsStringAsync();
     }
 
-    private void LogIn()
-    {
-        Browser.Navigate().GoToUrl(Url("/login?next=%2Fsearch%3Fq%3Dkitchen%2Bcolour"));
-        Browser.FindElement(By.Id("token")).SendKeys(Server.Settings.Server.Token);
-        Browser.FindElement(By.CssSelector("form.login button")).Click();
-    }
+    private void LogIn() => _dashboard!.LogIn();
 
-    /// <summary>Searches, checks the first hit is the one expected, and opens it.</summary>
-    private void OpenFirstHit(string search, string expected)
-    {
-        Browser.Navigate().GoToUrl(Url(search));
-        var hit = Browser.FindElement(By.CssSelector(".hit .hit-link"));
-        Assert.Contains(expected, hit.Text, StringComparison.Ordinal);
-        hit.Click();
-    }
+    private void OpenFirstHit(string search, string expected) => _dashboard!.OpenFirstHit(search, expected);
 
-    private string Url(string path) => new Uri(Server.Address, path).ToString();
+    private string Url(string path) => _dashboard!.Url(path);
 
-    private void Screenshot(string name)
-    {
-        var directory = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
-        Directory.CreateDirectory(directory);
-        Browser.GetScreenshot().SaveAsFile(Path.Combine(directory, $"dashboard-{name}.png"));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mnemo.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? AppContext.BaseDirectory;
-    }
-
-    /// <summary>Debian's Chromium with its own driver (no download), headless, with a fresh profile.</summary>
-    private static ChromeDriver StartChromium(string profile)
-    {
-        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("Chromium is not installed: test.sh installs the Debian packages chromium and chromium-driver");
-        var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
-        service.HideCommandPromptWindow = true;
-        service.SuppressInitialDiagnosticInformation = true;
-        var options = new ChromeOptions { BinaryLocation = chromium };
-        options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", $"--user-data-dir={profile}", "--window-size=1280,900");
-        var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
-        driver.Manage().Timeouts().ImplicitWait = TimeSpan.FromSeconds(5);
-        return driver;
-    }
+    private void Screenshot(string name) => _dashboard!.Screenshot(name);
 
     private static Turn Turn(string agent, string session, string id, long sequence, string role, string text, DateTimeOffset at) =>
         new(agent, session, id, null, role, text, at, "dashboard-test", sequence, TurnProvenance.Default);
