@@ -437,9 +437,13 @@ internal static class DashboardPages
         }
     }
 
-    /// <summary>Only a path of this site: never another host (<c>//evil</c>) after logging in.</summary>
+    /// <summary>
+    /// Only a path of this site: never another host after logging in. Browsers read a backslash as
+    /// a slash and drop tabs and line breaks from a URL, so <c>/\evil</c> and <c>/&lt;tab&gt;/evil</c>
+    /// are <c>//evil</c> to them: a path holding either is refused too.
+    /// </summary>
     private static string SafeNext(string? next) =>
-        next is { Length: > 0 } path && path[0] == '/' && !path.StartsWith("//", StringComparison.Ordinal) && !path.StartsWith("/\\", StringComparison.Ordinal) ? path : "/";
+        next is { Length: > 0 } path && path[0] == '/' && !path.StartsWith("//", StringComparison.Ordinal) && !path.Any(c => c == '\\' || char.IsControl(c)) ? path : "/";
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -23,6 +23,8 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
 
     private TestServer Server => _server!;
 
+    private MemoryEngine Engine => (MemoryEngine)Server.Services.GetService(typeof(MemoryEngine))!;
+
     private ChromeDriver Browser => _dashboard!.Driver;
 
     public async Task InitializeAsync()
@@ -172,6 +174,101 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
         using var api = new HttpRequestMessage(HttpMethod.Get, $"/v1/memories/{id}");
         api.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
         Assert.Equal(HttpStatusCode.Unauthorized, (await forged.SendAsync(api)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Unpin_RemovesThePinnedTag_AndTheMemoryLeavesTheContextAgain()
+    {
+        LogIn();
+        OpenFirstHit("/search?q=quarterly+report&agent=work", "quarterly report");
+        Browser.FindElement(By.XPath("//button[starts-with(., 'Pin')]")).Click();
+        var unpin = Browser.FindElement(By.XPath("//button[. = 'Unpin']")); // waits for the page after the post
+        Assert.Contains("pinned", Browser.FindElement(By.CssSelector("p.meta")).Text, StringComparison.Ordinal);
+        Assert.Contains("quarterly report", await ContextAsync(), StringComparison.Ordinal);
+
+        unpin.Click();
+
+        Browser.FindElement(By.XPath("//button[starts-with(., 'Pin')]"));
+        Assert.DoesNotContain("pinned", Browser.FindElement(By.CssSelector("p.meta")).Text, StringComparison.Ordinal);
+        Assert.Empty(Browser.FindElements(By.XPath("//button[. = 'Unpin']")));
+        Assert.Empty(await Engine.Pins.ListAsync("work", CancellationToken.None));
+        Assert.DoesNotContain("quarterly report", await ContextAsync(), StringComparison.Ordinal);
+        Screenshot("unpinned");
+    }
+
+    [Fact]
+    public async Task FormsPostedFromElsewhere_ToPinRunAJobOrLogOut_AreRefusedAndChangeNothing()
+    {
+        LogIn();
+        OpenFirstHit("/search?q=quarterly+report&agent=work", "quarterly report");
+        var id = _dashboard!.IdInPath;
+
+        using var pin = await _dashboard.PostFromElsewhereAsync($"/memories/{id}/pin");
+        using var run = await _dashboard.PostFromElsewhereAsync("/jobs/signals/run");
+        using var logout = await _dashboard.PostFromElsewhereAsync("/logout");
+
+        Assert.Equal(HttpStatusCode.BadRequest, pin.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, run.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
+        Assert.Contains("nothing was changed", await pin.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(await Engine.Pins.ListAsync("work", CancellationToken.None));
+        Assert.Empty(await new Mnemo.Scheduling.JobStore(Engine.Records).GetRunsAsync("signals", 10, CancellationToken.None));
+        Assert.DoesNotContain(logout.Headers.TryGetValues("Set-Cookie", out var set) ? set : [], c => c.StartsWith("mnemo_token=", StringComparison.Ordinal));
+
+        // The browser is still logged in, and the same actions from Mnemo's own page do work.
+        Browser.Navigate().Refresh();
+        Assert.Equal($"/memories/{id}", _dashboard.Path);
+        Assert.DoesNotContain("pinned", Browser.FindElement(By.CssSelector("p.meta")).Text, StringComparison.Ordinal);
+        Browser.FindElement(By.XPath("//button[starts-with(., 'Pin')]")).Click();
+        Browser.FindElement(By.XPath("//button[. = 'Unpin']")); // waits for the page after the post
+        Assert.Single(await Engine.Pins.ListAsync("work", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MainPages_SendTheContentPolicy_AndLoadNothingFromAnotherOrigin()
+    {
+        LogIn();
+        OpenFirstHit("/search?q=plumber+Thursday", "plumber Ivo");
+        var memory = _dashboard!.Path;
+        var origin = Server.Address.GetLeftPart(UriPartial.Authority);
+        using var handler = new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false };
+        using var http = new HttpClient(handler) { BaseAddress = Server.Address };
+        foreach (var page in new[] { "/login", "/", "/search?q=kitchen", memory, "/timeline?agent=home", "/session?agent=home&session=kitchen", "/digests", "/status", "/forget?agent=home&session=kitchen" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, page);
+            request.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var policy = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+            Assert.Contains("default-src 'none'", policy, StringComparison.Ordinal);
+            Assert.DoesNotContain("http", policy, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("script-src", policy, StringComparison.Ordinal);
+
+            Browser.Navigate().GoToUrl(Url(page));
+            var urls = ((IEnumerable<object>)Browser.ExecuteScript("""
+                return [...document.querySelectorAll('[href], [src], form[action]')].map(e => e.href || e.src || e.action)
+                    .concat(performance.getEntriesByType('resource').map(r => r.name));
+                """)!).Cast<string>().ToList();
+            Assert.NotEmpty(urls);
+            Assert.All(urls, u => Assert.True(u.StartsWith(origin + "/", StringComparison.Ordinal), $"{page} refers to {u}"));
+            Assert.Contains(urls, u => u == origin + "/dashboard.css");
+            Assert.Empty(Browser.FindElements(By.TagName("script")));
+        }
+    }
+
+    [Theory]
+    [InlineData("//evil.example")]
+    [InlineData("/\\evil.example")]
+    [InlineData("/\t/evil.example")]
+    [InlineData("https://evil.example/")]
+    public void LogIn_WithANextOnAnotherSite_LandsOnTheOverview(string next)
+    {
+        _dashboard!.LogIn(next);
+
+        var landed = new Uri(Browser.Url);
+        Assert.Equal(Server.Address.Authority, landed.Authority);
+        Assert.Equal("/", landed.AbsolutePath);
+        Assert.Equal("Overview · Mnemo", Browser.Title);
     }
 
     private async Task<string> ContextAsync()
