@@ -106,6 +106,7 @@ internal static class DashboardLayout
         .turn.current { border-color: var(--accent); box-shadow: 0 0 0 2px var(--accent) inset; }
         .who { font-weight: 600; }
         .text, .pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+        .hit .meta { overflow-wrap: anywhere; }
         .passes { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; }
         .passes section { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; }
         .tag { display: inline-block; padding: 0 .4rem; border-radius: 4px; background: var(--line); font-size: .85em; }

@@ -171,7 +171,7 @@ internal static class DashboardPages
         return Html.Of($"""
             <li class="hit">
               <a class="hit-link" href="/memories/{m.Id}">{Clip(m.Text, 400)}</a>
-              <div class="meta">score <b>{hit.Score:F3}</b> (vector {Score(hit.Scores.Vector)}, words {Score(hit.Scores.Text)}) · {m.Agent} · {m.Session} · {m.Speaker ?? m.Role} · {When(m.Timestamp)} · {Path.GetFileName(m.Source)} #{m.EntryId}</div>
+              <div class="meta">score <b>{hit.Score:F3}</b> (vector {Score(hit.Scores.Vector)}, words {Score(hit.Scores.Text)}) · {m.Agent} · {m.Session} · {m.Speaker ?? m.Role} · {When(m.Timestamp)} · {m.Source} #{m.EntryId}</div>
             </li>
             """);
     }
@@ -231,7 +231,7 @@ internal static class DashboardPages
             <h2>Digests</h2>
             <ul class="plain">{Html.Each(digests, d => Html.Of($"<li><a href=\"/digests/{d.Id}\">{DigestStore.KindName(d.Kind)} {When(d.PeriodStart)}</a> · {d.Sources} memories</li>"))}</ul>
             <h2>Voice notes</h2>
-            <ul class="plain">{Html.Each(notes, j => Html.Of($"<li>{When(j.CreatedAt)} · {j.Status}{(j.MemoryId is { } m ? Html.Of($" · <a href=\"/memories/{m}\">memory {m}</a>") : Markup.Empty)}{(j.Error is { } e ? Html.Of($" · {e}") : Markup.Empty)}</li>"))}</ul>
+            <ul class="plain">{Html.Each(notes, j => Html.Of($"<li>{When(j.CreatedAt)} · {j.Status}{(j.MemoryId is { } m ? Html.Of($" · <a href=\"/memories/{m}\">memory {m}</a>") : Markup.Empty)}{(j.Error is { } e ? Html.Of($" · {e}") : Markup.Empty)} · {Path.GetFileName(j.Path)}</li>"))}</ul>
             <h2>Signals</h2>
             <ul class="plain">{Html.Each(signals, s => Html.Of($"<li><span class=\"tag {s.Severity}\">{s.Severity}</span> {s.Title} · seen {s.Detections}× · last {When(s.LastSeen)}</li>"))}</ul>
             """);
