@@ -39,6 +39,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   apt_install chromium chromium-driver
   command -v chromedriver >/dev/null 2>&1 && echo "installed chromium" || echo "chromium could not be installed; the dashboard tests will fail"
 fi
+# An emoji font, so the 👍/👎 counts in the dashboard's screenshots are drawn rather than boxes.
+if [[ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]]; then
+  apt_install fonts-noto-color-emoji
+fi
 
 echo "== build"
 if ! dotnet build Mnemo.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
