@@ -125,6 +125,35 @@ public sealed class MigrateCliTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task Migrate_TargetMissingARow_ExitsTwo_SayingItIsNotVerified()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data");
+        var connection = await server.CreateDatabaseAsync();
+        Assert.Equal(0, (await CliProcess.RunAsync(data, "ingest", SharedData.TicketTranscript)).ExitCode);
+        Assert.Equal(0, (await CliProcess.RunAsync(data, "migrate", "--to", "postgres", connection)).ExitCode);
+
+        // A row lost from the middle of the target: resuming after the highest id cannot bring it back.
+        await using (var db = new NpgsqlConnection(connection))
+        {
+            await db.OpenAsync();
+            await using var delete = new NpgsqlCommand("DELETE FROM memories WHERE id = (SELECT MIN(id) FROM memories)", db);
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+
+        var plain = await CliProcess.RunAsync(data, "migrate", "--to", "postgres", connection);
+        var json = await CliProcess.RunAsync(data, "migrate", "--to", "postgres", connection, "--json");
+
+        Assert.Equal(2, plain.ExitCode);
+        Assert.Contains("NOT verified", plain.Stdout, StringComparison.Ordinal);
+        Assert.Contains("memories: ", plain.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, json.ExitCode);
+        using var report = JsonDocument.Parse(json.Stdout);
+        Assert.False(report.RootElement.GetProperty("verified").GetBoolean());
+        Assert.Contains(report.RootElement.GetProperty("mismatches").EnumerateArray(), m => m.GetString()!.StartsWith("memories: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Migrate_RefusesATargetHoldingOtherMemories_AndAnUnknownKind()
     {
         using var dir = new TempDirectory();
