@@ -103,6 +103,54 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
     }
 
     [Fact]
+    public async Task FortyVoiceJobs_DrainedAtOnceByTwoNodes_AreEachClaimedAndCompletedExactlyOnce()
+    {
+        using var dir = new TempDirectory();
+        var connection = await server.CreateDatabaseAsync();
+        await using var storeA = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        await using var storeB = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        var nodeA = new VoiceJobStore(storeA, TimeProvider.System, "node-a");
+        var nodeB = new VoiceJobStore(storeB, TimeProvider.System, "node-b");
+        var queued = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            var note = dir.File(FormattableString.Invariant($"note-{i}.ogg"));
+            await File.WriteAllTextAsync(note, FormattableString.Invariant($"recording number {i}"));
+            var (job, added) = await (i % 2 == 0 ? nodeA : nodeB).EnqueueAsync(note, "inbox", "family", null, CancellationToken.None);
+            Assert.True(added);
+            queued.Add(job.Id);
+        }
+
+        // Two workers on each node, all four claiming at once.
+        var drained = await Task.WhenAll(DrainAsync(nodeA, 1), DrainAsync(nodeA, 2), DrainAsync(nodeB, 3), DrainAsync(nodeB, 4));
+
+        var claimed = drained.SelectMany(d => d).ToList();
+        Assert.Equal(queued.Order(), claimed.Order());
+        Assert.True(drained[0].Count + drained[1].Count > 0 && drained[2].Count + drained[3].Count > 0, "one node took every job");
+        var jobs = await nodeA.ListAsync(null, 100, CancellationToken.None);
+        Assert.Equal(40, jobs.Count);
+        Assert.All(jobs, job => Assert.Equal(("done", 1), (job.Status, job.Attempts)));
+        Assert.Equal(queued.Select(id => id + 1000).Order(), jobs.Select(j => j.MemoryId!.Value).Order());
+        Assert.Equal(new VoiceQueueStats(0, 0, 40, 0), await nodeB.StatsAsync(CancellationToken.None));
+        var byNode = await ClaimedByAsync(connection);
+        Assert.Equal(drained[0].Concat(drained[1]).Order(), byNode["node-a"].Order());
+        Assert.Equal(drained[2].Concat(drained[3]).Order(), byNode["node-b"].Order());
+
+        static async Task<List<long>> DrainAsync(VoiceJobStore node, int worker)
+        {
+            var ids = new List<long>();
+            while (await node.ClaimAsync(CancellationToken.None) is { } job)
+            {
+                await Task.Delay(worker * 3);
+                await node.CompleteAsync(job.Id, job.Id + 1000, TimeSpan.FromSeconds(1), "en", "scripted", "test", CancellationToken.None);
+                ids.Add(job.Id);
+            }
+
+            return ids;
+        }
+    }
+
+    [Fact]
     public async Task ScheduledOccurrence_ClaimedByBothNodes_RunsOnce_AndADeadNodesClaimIsTakenOver()
     {
         var connection = await server.CreateDatabaseAsync();
@@ -289,6 +337,21 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return (reader.GetString(0), reader.GetInt32(1));
+    }
+
+    private static async Task<Dictionary<string, List<long>>> ClaimedByAsync(string connection)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT node, id FROM voice_jobs ORDER BY id", db);
+        await using var reader = await command.ExecuteReaderAsync();
+        var claimed = new Dictionary<string, List<long>> { ["node-a"] = [], ["node-b"] = [] };
+        while (await reader.ReadAsync())
+        {
+            claimed[reader.GetString(0)].Add(reader.GetInt64(1));
+        }
+
+        return claimed;
     }
 
     private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
