@@ -18,7 +18,11 @@ public sealed partial class PostgresChangeFeed(PostgresMemoryStore store, Func<C
     /// <summary>Changes applied since start (for tests and metrics).</summary>
     public long Applied => Interlocked.Read(ref _applied);
 
+    /// <summary>How many times it lost the database (or could not reach it) since start.</summary>
+    public long Disconnections => Interlocked.Read(ref _disconnections);
+
     private long _applied;
+    private long _disconnections;
 
     /// <summary>Follows the store until stopped; survives the database going away and coming back.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -52,6 +56,7 @@ public sealed partial class PostgresChangeFeed(PostgresMemoryStore store, Func<C
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                Interlocked.Increment(ref _disconnections);
                 LogLost(logger, store.Location, delay.TotalSeconds, ex.Message);
                 try
                 {

@@ -136,7 +136,7 @@ public static class StoreMigrator
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Copies rows with ids above the target's highest, a batch per transaction; returns the rows copied.</summary>
+    /// <summary>Copies rows with ids above the target's highest, a batch per transaction; returns the rows it inserted.</summary>
     /// <param name="keyed">False for a table without an id: it is read in pages by offset and every row is offered (ON CONFLICT skips those copied).</param>
     private static async Task<long> CopyTableAsync(SqliteConnection from, NpgsqlConnection to, string table, string select, string insert, NpgsqlDbType[] types, IProgress<string>? progress, CancellationToken cancellationToken, bool keyed = true)
     {
@@ -183,11 +183,12 @@ public static class StoreMigrator
                     write.Parameters.Add(new NpgsqlParameter(FormattableString.Invariant($"c{i}"), NpgsqlDbType.Array | types[i]) { Value = ToArray(columns[i], types[i]) });
                 }
 
-                await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                // Rows the target already holds (a table without ids is offered whole again) are
+                // skipped by ON CONFLICT and not counted: the report says what this run copied.
+                copied += await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            copied += rows;
             after = keyed ? (long)columns[0][^1]! : after + rows;
             progress?.Report(FormattableString.Invariant($"{table}: {copied} copied (up to id {after})"));
         }

@@ -64,6 +64,93 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
     }
 
     [Fact]
+    public async Task ChangeFeed_DatabaseRestarted_ReconnectsAndCatchesUp_WithoutRestartingTheNode()
+    {
+        // A server of this test's own, stopped and started again on the same data directory and port.
+        await using var own = new PostgresServer();
+        await own.InitializeAsync();
+        using var dir = new TempDirectory();
+        var connection = await own.CreateDatabaseAsync();
+        await using var a = await OpenNodeAsync(dir.File("a"), connection, "node-a");
+        await using var b = await OpenNodeAsync(dir.File("b"), connection, "node-b");
+        // No polling: after the restart only catching up on reconnect, then notifications, can bring the writes.
+        // Both nodes follow the store, as every served node does.
+        var feed = new PostgresChangeFeed((PostgresMemoryStore)b.Store, b.CatchUpAsync, NullLogger<PostgresChangeFeed>.Instance) { PollInterval = TimeSpan.FromHours(1) };
+        var writerFeed = new PostgresChangeFeed((PostgresMemoryStore)a.Store, a.CatchUpAsync, NullLogger<PostgresChangeFeed>.Instance) { PollInterval = TimeSpan.FromHours(1) };
+        using var stop = new CancellationTokenSource();
+        var following = feed.RunAsync(stop.Token);
+        var writerFollowing = writerFeed.RunAsync(stop.Token);
+        await a.IngestTurnsAsync("chat", "test", [Turn("before", "The plumber comes on Tuesday morning")]);
+        await WaitUntilAsync(() => b.Index.Index.Count == 1);
+
+        await own.StopAsync();
+        await WaitUntilAsync(() => feed.Disconnections > 0 && writerFeed.Disconnections > 0); // nothing is written meanwhile
+        await own.StartAsync();
+        // Written at once, most likely while the follower still waits to reconnect: its notification is
+        // lost to B. The writer's first request after the restart goes through: its own feed noticed
+        // the loss, so no connection the restart cut is left in its pool.
+        await a.IngestTurnsAsync("chat", "test", [Turn("while-away", "The gutter needs clearing before winter")]);
+        await WaitUntilAsync(() => b.Index.Index.Count == 2);
+        await a.IngestTurnsAsync("chat", "test", [Turn("after", "The chimney sweep is booked for March")]);
+        await WaitUntilAsync(() => b.Index.Index.Count == 3);
+
+        Assert.False(following.IsCompleted);
+        Assert.True(feed.Applied >= 3);
+        var ids = await Task.WhenAll(new[] { "before", "while-away", "after" }.Select(async entry => (await a.Store.FindIdAsync("family", "s1", entry, CancellationToken.None))!.Value));
+        Assert.All(ids, id => Assert.True(b.Index.Index.Contains(id)));
+        await stop.CancelAsync();
+        await Task.WhenAll(following, writerFollowing);
+    }
+
+    [Fact]
+    public async Task FortyVoiceJobs_DrainedAtOnceByTwoNodes_AreEachClaimedAndCompletedExactlyOnce()
+    {
+        using var dir = new TempDirectory();
+        var connection = await server.CreateDatabaseAsync();
+        await using var storeA = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        await using var storeB = await PostgresMemoryStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        var nodeA = new VoiceJobStore(storeA, TimeProvider.System, "node-a");
+        var nodeB = new VoiceJobStore(storeB, TimeProvider.System, "node-b");
+        var queued = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            var note = dir.File(FormattableString.Invariant($"note-{i}.ogg"));
+            await File.WriteAllTextAsync(note, FormattableString.Invariant($"recording number {i}"));
+            var (job, added) = await (i % 2 == 0 ? nodeA : nodeB).EnqueueAsync(note, "inbox", "family", null, CancellationToken.None);
+            Assert.True(added);
+            queued.Add(job.Id);
+        }
+
+        // Two workers on each node, all four claiming at once.
+        var drained = await Task.WhenAll(DrainAsync(nodeA, 1), DrainAsync(nodeA, 2), DrainAsync(nodeB, 3), DrainAsync(nodeB, 4));
+
+        var claimed = drained.SelectMany(d => d).ToList();
+        Assert.Equal(queued.Order(), claimed.Order());
+        Assert.True(drained[0].Count + drained[1].Count > 0 && drained[2].Count + drained[3].Count > 0, "one node took every job");
+        var jobs = await nodeA.ListAsync(null, 100, CancellationToken.None);
+        Assert.Equal(40, jobs.Count);
+        Assert.All(jobs, job => Assert.Equal(("done", 1), (job.Status, job.Attempts)));
+        Assert.Equal(queued.Select(id => id + 1000).Order(), jobs.Select(j => j.MemoryId!.Value).Order());
+        Assert.Equal(new VoiceQueueStats(0, 0, 40, 0), await nodeB.StatsAsync(CancellationToken.None));
+        var byNode = await ClaimedByAsync(connection);
+        Assert.Equal(drained[0].Concat(drained[1]).Order(), byNode["node-a"].Order());
+        Assert.Equal(drained[2].Concat(drained[3]).Order(), byNode["node-b"].Order());
+
+        static async Task<List<long>> DrainAsync(VoiceJobStore node, int worker)
+        {
+            var ids = new List<long>();
+            while (await node.ClaimAsync(CancellationToken.None) is { } job)
+            {
+                await Task.Delay(worker * 3);
+                await node.CompleteAsync(job.Id, job.Id + 1000, TimeSpan.FromSeconds(1), "en", "scripted", "test", CancellationToken.None);
+                ids.Add(job.Id);
+            }
+
+            return ids;
+        }
+    }
+
+    [Fact]
     public async Task ScheduledOccurrence_ClaimedByBothNodes_RunsOnce_AndADeadNodesClaimIsTakenOver()
     {
         var connection = await server.CreateDatabaseAsync();
@@ -162,7 +249,7 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
 
         Assert.Contains(store.Location, error.Message, StringComparison.Ordinal);
         Assert.Contains("unreachable", health, StringComparison.Ordinal);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "a request waited instead of failing");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(12), "a request waited instead of failing (the connect timeout is 5 s)");
         await own.StartAsync();
         await WaitUntilAsync(async () => await store.QuickCheckAsync(CancellationToken.None) is null);
         Assert.Empty(await store.SearchTextAsync(["anything"], MemoryFilter.None, 5, CancellationToken.None));
@@ -250,6 +337,21 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return (reader.GetString(0), reader.GetInt32(1));
+    }
+
+    private static async Task<Dictionary<string, List<long>>> ClaimedByAsync(string connection)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT node, id FROM voice_jobs ORDER BY id", db);
+        await using var reader = await command.ExecuteReaderAsync();
+        var claimed = new Dictionary<string, List<long>> { ["node-a"] = [], ["node-b"] = [] };
+        while (await reader.ReadAsync())
+        {
+            claimed[reader.GetString(0)].Add(reader.GetInt64(1));
+        }
+
+        return claimed;
     }
 
     private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
