@@ -48,7 +48,7 @@ internal static class MigrateCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"copied {report.Memories} memories, {report.Embeddings} embeddings, {report.AuditEvents} audit events, {report.Cursors} cursors and {report.Records} records (digests, signals, feedback, jobs, ...) to {shared.Location}"));
                 Console.WriteLine(report.Verified
                     ? "verified: the counts match. Set Store:Provider to postgres (and Store:Connection) on every node to use it."
-                    : "NOT verified: " + string.Join("; ", report.Mismatches) + ". Run the same command again to resume.");
+                    : "NOT verified: " + string.Join("; ", report.Mismatches) + ". Run the same command again: it copies what an interrupted run left out. If the counts still differ after that, rows went missing from the target after they were copied; migrate into an empty database instead.");
             }
 
             return report.Verified ? ExitCodes.Ok : ExitCodes.SystemError;
