@@ -39,9 +39,15 @@ public sealed class StoreHealthCheck(MemoryEngine engine, HealthOptions options,
                 _checkedAt = time.GetUtcNow();
             }
 
-            return _lastProblem is null
-                ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories; quick check passed"))
-                : HealthCheckResult.Unhealthy($"SQLite's quick check failed: {_lastProblem}");
+            if (_lastProblem is not null)
+            {
+                return HealthCheckResult.Unhealthy($"SQLite's quick check failed: {_lastProblem}");
+            }
+
+            // Reads (search, context) still work while writes fail for want of space: degraded, not down.
+            return engine.StoreWriteFailures.Snapshot is { At: { } at, Count: var count, Reason: var reason }
+                ? HealthCheckResult.Degraded(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories, but writing failed {count} time(s) since the last write that worked, last at {at:HH:mm:ss} UTC: {reason}"))
+                : HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories; quick check passed"));
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
