@@ -2,7 +2,7 @@ using Mnemo.Bench;
 
 // Macro benchmark: ingest against the raw model, and search latency at 10k and 100k memories,
 // exact against HNSW, and retained context (POST /v1/context), in one process.
-// Usage: dotnet run -c Release --project bench/Mnemo.Bench [-- --quick | --search | --context | --digests | --voice | --postgres CONNECTION [--sizes N,...] | --reliability [--kills 50] [--load-seconds 60] | --retrieval [--only TEXT] [--dump FILE.jsonl] | --sizes N,...]
+// Usage: dotnet run -c Release --project bench/Mnemo.Bench [-- --quick | --search | --context | --digests | --voice | --postgres CONNECTION [--sizes N,...] | --reliability [--kills 50] [--load-seconds 60] [--only crash|load|fuzz|faults] [--output FILE] | --retrieval [--only TEXT] [--dump FILE.jsonl] | --sizes N,...]
 var quick = args.Contains("--quick");
 var locomo = args.SkipWhile(a => a != "--locomo").Skip(1).FirstOrDefault() ?? Path.Combine("..", "shared", "data", "locomo", "locomo10.json");
 var sizes = args.SkipWhile(a => a != "--sizes").Skip(1).FirstOrDefault()?.Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -17,7 +17,7 @@ if (args.Contains("--reliability"))
     string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
     var kills = int.Parse(Value("--kills") ?? "50", System.Globalization.CultureInfo.InvariantCulture);
     var load = TimeSpan.FromSeconds(int.Parse(Value("--load-seconds") ?? "60", System.Globalization.CultureInfo.InvariantCulture));
-    return await Mnemo.Bench.ReliabilitySuite.RunAsync(Directory.GetCurrentDirectory(), kills, load, Value("--output") ?? Path.Combine("docs", "reliability.md"));
+    return await Mnemo.Bench.ReliabilitySuite.RunAsync(Directory.GetCurrentDirectory(), kills, load, Value("--output") ?? Path.Combine("docs", "reliability.md"), Value("--only"));
 }
 
 if (args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault() is { } postgres)

@@ -13,15 +13,23 @@ namespace Mnemo.Bench;
 /// <summary>
 /// The reliability suite (<c>./test.sh --reliability</c>): the real <c>mnemo serve</c> program,
 /// killed with SIGKILL at random moments of heavy ingest and restarted, a second serve on the same
-/// data directory, searches racing ingest, and a steady load on search and context. Writes
-/// docs/reliability.md with the figures and fails (exit 1) when anything acknowledged was lost,
-/// the store or its index came back wrong, or a request failed.
+/// data directory, searches racing ingest, a steady load on search and context, fuzzed requests to
+/// every route that takes input, and faults (a corrupt index, a locked database, a damaged backup,
+/// a full disk under ingest and under backup, the embedding model failing, OpenClaw's database
+/// changing underneath). Writes docs/reliability.md with the figures and fails (exit 1) when
+/// anything acknowledged was lost, the store or its index came back wrong, or a request failed.
+/// <c>--only crash|load|fuzz|faults</c> runs one section (a quick check; the file then holds that
+/// section alone, so give it another <c>--output</c>).
 /// </summary>
-internal static class ReliabilitySuite
+internal static partial class ReliabilitySuite
 {
     private const string Agent = "reliability";
 
-    public static async Task<int> RunAsync(string repositoryRoot, int kills, TimeSpan loadDuration, string output)
+    /// <summary>The suite's sections, for <c>--only</c> (a quick check of one part; the full run does all).</summary>
+    public static readonly IReadOnlyList<string> Sections = ["crash", "load", "fuzz", "faults"];
+
+    /// <param name="only">Run only this section (<see cref="Sections"/>); null runs all of them.</param>
+    public static async Task<int> RunAsync(string repositoryRoot, int kills, TimeSpan loadDuration, string output, string? only = null)
     {
         var cli = Path.Combine(repositoryRoot, "src", "Mnemo.Cli", "bin", "Release", "net10.0", "mnemo.dll");
         if (!File.Exists(cli))
@@ -30,55 +38,196 @@ internal static class ReliabilitySuite
             return 2;
         }
 
+        if (only is not null && !Sections.Contains(only))
+        {
+            Console.Error.WriteLine($"--only takes one of {string.Join(", ", Sections)}, not '{only}'");
+            return 2;
+        }
+
+        bool Runs(string section) => only is null || only == section;
         var data = Directory.CreateTempSubdirectory("mnemo-reliability-").FullName;
         var report = new StringBuilder();
         var failures = new List<string>();
         try
         {
             var started = DateTimeOffset.UtcNow;
-            var crash = await CrashAsync(cli, data, kills).ConfigureAwait(false);
-            Console.WriteLine($"crash: {crash.Kills} kills, {crash.Acknowledged} acknowledged, {crash.Lost} lost, {crash.Duplicates} duplicated, {crash.IntegrityFailures} integrity failures, {crash.IndexDisagreements} index disagreements");
-            if (crash.Lost + crash.Duplicates + crash.IntegrityFailures + crash.IndexDisagreements > 0)
+            report.Append(CultureInfo.InvariantCulture, $"""
+                # Reliability
+
+                `./test.sh --reliability` (which runs `dotnet run -c Release --project bench/Mnemo.Bench -- --reliability`)
+                drives the real `mnemo serve` program over HTTP on 127.0.0.1 and writes this file. Run of
+                {started:yyyy-MM-dd HH:mm} UTC on this machine ({Environment.ProcessorCount} cores), .NET {Environment.Version}.
+                It exits non-zero when a figure below that must be 0 is not.{(only is null ? string.Empty : $" This run was limited to one section (`--only {only}`).")}
+
+
+                """);
+            if (Runs("crash"))
             {
-                failures.Add("crash");
+                var crash = await CrashAsync(cli, data, kills).ConfigureAwait(false);
+                Console.WriteLine($"crash: {crash.Kills} kills, {crash.Acknowledged} acknowledged, {crash.Lost} lost, {crash.Duplicates} duplicated, {crash.IntegrityFailures} integrity failures, {crash.IndexDisagreements} index disagreements");
+                if (crash.Lost + crash.Duplicates + crash.IntegrityFailures + crash.IndexDisagreements > 0)
+                {
+                    failures.Add("crash");
+                }
+
+                report.Append(CultureInfo.InvariantCulture, $"""
+                    ## Crash: SIGKILL during heavy ingest
+
+                    Four writers post batches of 20 turns to `POST /v1/ingest` as fast as they are answered; after
+                    a random 0.3 to 3 s the process is killed with SIGKILL, then started again on the same data
+                    directory. After each restart: SQLite's `PRAGMA quick_check`, every turn whose batch was
+                    answered 200 must be stored exactly once, and health's index check must find the vector
+                    index agreeing with the store (the index is derived: it catches up from the audit log).
+
+                    | kills | turns acknowledged | lost | stored twice | integrity failures | index disagreements | mean restart to ready |
+                    |---|---|---|---|---|---|---|
+                    | {crash.Kills} | {crash.Acknowledged} | {crash.Lost} | {crash.Duplicates} | {crash.IntegrityFailures} | {crash.IndexDisagreements} | {crash.MeanRestart.TotalSeconds:F1} s |
+
+
+                    """);
             }
 
-            var server = await Serve.StartAsync(cli, data).ConfigureAwait(false);
-            var second = await SecondProcessAsync(cli, data).ConfigureAwait(false);
-            Console.WriteLine($"second serve on the same data directory: exit {second.ExitCode}: {second.Message}");
-            if (second.ExitCode == 0 || second.ExitCode is null)
+            // The fuzz reaches the three-pass route's model calls: a chat model on loopback.
+            using var chat = ModelStub.Start();
+            var model = new Dictionary<string, string>
             {
-                failures.Add("second process");
+                ["MNEMO_Model__Provider"] = "openai",
+                ["MNEMO_Model__Endpoint"] = chat.BaseUrl.AbsoluteUri,
+                ["MNEMO_Model__Model"] = "reliability-stub",
+            };
+            if (Runs("load") || Runs("fuzz") || Runs("faults"))
+            {
+                var server = await Serve.StartAsync(cli, data, model).ConfigureAwait(false);
+                if (server.Memories < 100)
+                {
+                    // Something to search, find and back up when the crash section did not run first.
+                    for (var batch = 0; batch < 10; batch++)
+                    {
+                        using var seeded = await server.PostAsync("/v1/ingest", Ingest("seed", [.. Enumerable.Range(batch * 20 + 1, 20).Select(i => FormattableString.Invariant($"t{i}"))]), CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    await server.DisposeAsync().ConfigureAwait(false);
+                    server = await Serve.StartAsync(cli, data, model).ConfigureAwait(false);
+                }
+
+                if (Runs("load"))
+                {
+                    var second = await SecondProcessAsync(cli, data).ConfigureAwait(false);
+                    Console.WriteLine($"second serve on the same data directory: exit {second.ExitCode}: {second.Message}");
+                    if (second.ExitCode == 0 || second.ExitCode is null)
+                    {
+                        failures.Add("second process");
+                    }
+
+                    var race = await SearchWhileIngestingAsync(server, TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+                    Console.WriteLine($"32 searches while ingesting: {race.Requests} requests, p99 {race.P99:F1} ms, {race.Errors} errors");
+                    var search = await SteadyLoadAsync(server, "/v1/search", loadDuration, 20).ConfigureAwait(false);
+                    var context = await SteadyLoadAsync(server, "/v1/context", loadDuration, 20).ConfigureAwait(false);
+                    Console.WriteLine($"load: search {search.Requests} requests p99 {search.P99:F1} ms, {search.Errors} errors; context {context.Requests} requests p99 {context.P99:F1} ms, {context.Errors} errors");
+                    if (race.Errors + search.Errors + context.Errors > 0)
+                    {
+                        failures.Add("load");
+                    }
+
+                    report.Append(CultureInfo.InvariantCulture, $"""
+                        ## Two processes on one data directory
+
+                        A second `mnemo serve` on the data directory a first one is serving refuses to start: it
+                        exits with code {second.ExitCode} and says: "{second.Message}". The command-line tools
+                        (search, ingest, backup) still work beside a running serve; only one serve owns the
+                        directory (its vector index file and schedule).
+
+                        ## Searches racing ingest
+
+                        32 concurrent clients search (`POST /v1/search`) for 20 s while a writer ingests batches of 20 turns.
+
+                        | requests | p50 | p95 | p99 | errors |
+                        |---|---|---|---|---|
+                        | {race.Requests} | {race.P50:F1} ms | {race.P95:F1} ms | {race.P99:F1} ms | {race.Errors} |
+
+                        ## Steady load
+
+                        {loadDuration.TotalSeconds:F0} s at 20 requests a second (open loop: a request starts on schedule whether or not
+                        the previous ones are done), on a store of {server.Memories} memories. Latency is measured by the client,
+                        the query embedding included.
+
+                        | route | requests | throughput | p50 | p95 | p99 | errors |
+                        |---|---|---|---|---|---|---|
+                        | `POST /v1/search` | {search.Requests} | {search.Throughput:F1}/s | {search.P50:F1} ms | {search.P95:F1} ms | {search.P99:F1} ms | {search.Errors} |
+                        | `POST /v1/context` | {context.Requests} | {context.Throughput:F1}/s | {context.P50:F1} ms | {context.P95:F1} ms | {context.P99:F1} ms | {context.Errors} |
+
+
+                        """);
+                }
+
+                if (Runs("fuzz"))
+                {
+                    var fuzz = await FuzzApiAsync(server, 10_000).ConfigureAwait(false);
+                    var alive = await server.CheckAsync("store").ConfigureAwait(false);
+                    Console.WriteLine($"api fuzz: {fuzz.Tried} bodies, {fuzz.ServerErrors} server errors, {fuzz.Hangs} hangs; store {alive} afterwards");
+                    foreach (var route in fuzz.Routes)
+                    {
+                        Console.WriteLine($"  {route.Route}: {route.Tried} tried, {route.ClientErrors} 4xx, {route.ServerErrors} 5xx, {route.CutShort} cut short, {route.Hangs} hangs");
+                    }
+
+                    if (fuzz.ServerErrors + fuzz.Hangs > 0 || alive != "healthy")
+                    {
+                        failures.Add("api fuzz");
+                    }
+
+                    report.Append(CultureInfo.InvariantCulture, $"""
+                        ## Bad input to the HTTP API
+
+                        {fuzz.Tried:N0} generated and mutated requests (valid bodies of every JSON route with bytes flipped,
+                        cut or repeated, fields of the wrong type, JSON nested 100,000 deep, 2 MB strings, invalid
+                        UTF-8, path traversal in a memory id, a job name or an MCP `memory_get`, huge arrays), each sent
+                        with the token (`/login` and the Telegram webhook get theirs without it, as a stranger would send
+                        them); a 5xx answer or no answer within 10 s counts against it. "Cut short" are bodies over the
+                        size limit that the server stopped reading before the client had sent them all (it answered the
+                        next request as usual). The store's health afterwards: {alive}.
+
+                        | route | requests | 4xx answers | 5xx answers | cut short | hangs |
+                        |---|---|---|---|---|---|
+                        {string.Join("\n", fuzz.Routes.Select(r => $"| `{r.Route}` | {r.Tried} | {r.ClientErrors} | {r.ServerErrors} | {r.CutShort} | {r.Hangs} |"))}
+                        | all | {fuzz.Tried} | {fuzz.ClientErrors} | {fuzz.ServerErrors} | {fuzz.CutShort} | {fuzz.Hangs} |
+
+
+                        """);
+                }
+
+                await server.DisposeAsync().ConfigureAwait(false);
             }
 
-            var race = await SearchWhileIngestingAsync(server, TimeSpan.FromSeconds(20)).ConfigureAwait(false);
-            Console.WriteLine($"32 searches while ingesting: {race.Requests} requests, p99 {race.P99:F1} ms, {race.Errors} errors");
-            var search = await SteadyLoadAsync(server, "/v1/search", loadDuration, 20).ConfigureAwait(false);
-            var context = await SteadyLoadAsync(server, "/v1/context", loadDuration, 20).ConfigureAwait(false);
-            Console.WriteLine($"load: search {search.Requests} requests p99 {search.P99:F1} ms, {search.Errors} errors; context {context.Requests} requests p99 {context.P99:F1} ms, {context.Errors} errors");
-            if (race.Errors + search.Errors + context.Errors > 0)
+            if (Runs("faults"))
             {
-                failures.Add("load");
-            }
+                var faults = await FaultsAsync(cli, data).ConfigureAwait(false);
+                foreach (var fault in faults)
+                {
+                    Console.WriteLine($"fault: {fault.Fault}: {fault.Seen}; health {fault.Health}; works again: {(fault.Recovered ? "yes" : "no")}; {fault.Lost} lost");
+                }
 
-            var fuzz = await FuzzApiAsync(server, 10_000).ConfigureAwait(false);
-            var alive = await server.CheckAsync("store").ConfigureAwait(false);
-            Console.WriteLine($"api fuzz: {fuzz.Tried} bodies, {fuzz.ServerErrors} server errors, {fuzz.Hangs} hangs; store {alive} afterwards");
-            if (fuzz.ServerErrors + fuzz.Hangs > 0 || alive != "healthy")
-            {
-                failures.Add("api fuzz");
-            }
+                if (faults.Any(f => f.Lost != 0 || !f.Recovered))
+                {
+                    failures.Add("faults");
+                }
 
-            await server.DisposeAsync().ConfigureAwait(false);
-            var faults = await FaultsAsync(cli, data).ConfigureAwait(false);
-            foreach (var fault in faults)
-            {
-                Console.WriteLine($"fault: {fault.Fault}: {fault.Seen}; health {fault.Health}; {fault.Lost} lost");
-            }
+                report.Append(CultureInfo.InvariantCulture, $"""
+                    ## Faults
 
-            if (faults.Any(f => f.Lost != 0 || !f.Recovered))
-            {
-                failures.Add("faults");
+                    Each fault is made to happen to a running (or restarting) serve, or to the command that meets it;
+                    the table says what the user sees, what health says, whether everything worked again once the
+                    fault was gone, and how many memories acknowledged before it were lost (counted in the store
+                    afterwards). A disk is made full by a file-size limit (`ulimit -f`, SIGXFSZ ignored), which makes
+                    the write past it fail with EFBIG as a full disk fails it with ENOSPC; the embedding model is an
+                    OpenAI-compatible endpoint (`MNEMO_EMBEDDINGS_PROVIDER=openai`) served by the suite on loopback,
+                    which starts answering 500 on a chosen call.
+
+                    | fault | what the user sees | health | works again | acknowledged lost |
+                    |---|---|---|---|---|
+                    {string.Join("\n", faults.Select(f => $"| {f.Fault} | {Cell(f.Seen)} | {Cell(f.Health)} | {(f.Recovered ? "yes" : "**no**")} | {f.Lost} |"))}
+
+
+                    """);
             }
 
             // Secrets and memory text never reach the logs (serve logs at Information), and the data
@@ -94,74 +243,6 @@ internal static class ReliabilitySuite
             }
 
             report.Append(CultureInfo.InvariantCulture, $"""
-                # Reliability
-
-                `./test.sh --reliability` (which runs `dotnet run -c Release --project bench/Mnemo.Bench -- --reliability`)
-                drives the real `mnemo serve` program over HTTP on 127.0.0.1 and writes this file. Run of
-                {started:yyyy-MM-dd HH:mm} UTC on this machine ({Environment.ProcessorCount} cores), .NET {Environment.Version}.
-                It exits non-zero when a figure below that must be 0 is not.
-
-                ## Crash: SIGKILL during heavy ingest
-
-                Four writers post batches of 20 turns to `POST /v1/ingest` as fast as they are answered; after
-                a random 0.3 to 3 s the process is killed with SIGKILL, then started again on the same data
-                directory. After each restart: SQLite's `PRAGMA quick_check`, every turn whose batch was
-                answered 200 must be stored exactly once, and health's index check must find the vector
-                index agreeing with the store (the index is derived: it catches up from the audit log).
-
-                | kills | turns acknowledged | lost | stored twice | integrity failures | index disagreements | mean restart to ready |
-                |---|---|---|---|---|---|---|
-                | {crash.Kills} | {crash.Acknowledged} | {crash.Lost} | {crash.Duplicates} | {crash.IntegrityFailures} | {crash.IndexDisagreements} | {crash.MeanRestart.TotalSeconds:F1} s |
-
-                ## Two processes on one data directory
-
-                A second `mnemo serve` on the data directory a first one is serving refuses to start: it
-                exits with code {second.ExitCode} and says: "{second.Message}". The command-line tools
-                (search, ingest, backup) still work beside a running serve; only one serve owns the
-                directory (its vector index file and schedule).
-
-                ## Searches racing ingest
-
-                32 concurrent clients search (`POST /v1/search`) for 20 s while a writer ingests batches of 20 turns.
-
-                | requests | p50 | p95 | p99 | errors |
-                |---|---|---|---|---|
-                | {race.Requests} | {race.P50:F1} ms | {race.P95:F1} ms | {race.P99:F1} ms | {race.Errors} |
-
-                ## Steady load
-
-                {loadDuration.TotalSeconds:F0} s at 20 requests a second (open loop: a request starts on schedule whether or not
-                the previous ones are done), on a store of {server.Memories} memories. Latency is measured by the client,
-                the query embedding included.
-
-                | route | requests | throughput | p50 | p95 | p99 | errors |
-                |---|---|---|---|---|---|---|
-                | `POST /v1/search` | {search.Requests} | {search.Throughput:F1}/s | {search.P50:F1} ms | {search.P95:F1} ms | {search.P99:F1} ms | {search.Errors} |
-                | `POST /v1/context` | {context.Requests} | {context.Throughput:F1}/s | {context.P50:F1} ms | {context.P95:F1} ms | {context.P99:F1} ms | {context.Errors} |
-
-                ## Bad input to the HTTP API
-
-                {fuzz.Tried:N0} generated and mutated bodies (valid bodies of every JSON route with bytes flipped,
-                cut or repeated, fields of the wrong type, JSON nested 100,000 deep, 2 MB strings, invalid
-                UTF-8, path traversal in a memory id), each sent with the token; a 5xx answer or no answer within
-                10 s counts against it. "Cut short" are bodies over the size limit that the server stopped reading
-                before the client had sent them all (it answered the next request as usual). The store's health
-                afterwards: {alive}.
-
-                | bodies | 4xx answers | 5xx answers | cut short | hangs |
-                |---|---|---|---|---|
-                | {fuzz.Tried} | {fuzz.ClientErrors} | {fuzz.ServerErrors} | {fuzz.CutShort} | {fuzz.Hangs} |
-
-                ## Faults
-
-                Each fault is made to happen to a running (or restarting) serve; the table says what the user sees,
-                what health says, whether everything worked again once the fault was gone, and how many memories
-                acknowledged before it were lost.
-
-                | fault | what the user sees | health | works again | acknowledged lost |
-                |---|---|---|---|---|
-                {string.Join("\n", faults.Select(f => $"| {f.Fault} | {f.Seen.Replace("|", "\\|", StringComparison.Ordinal)} | {f.Health} | {(f.Recovered ? "yes" : "**no**")} | {f.Lost} |"))}
-
                 ## Secrets and permissions
 
                 Every line the serve processes of this run logged to the console and to the log files ({logs.Count:N0} lines, at the default level)
@@ -169,7 +250,7 @@ internal static class ReliabilitySuite
                 Permissions: {modes} (must be 700 and 600).
 
                 """);
-            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
             await File.WriteAllTextAsync(output, report.ToString()).ConfigureAwait(false);
             Console.WriteLine(failures.Count == 0 ? $"wrote {output}" : $"wrote {output}; FAILED: {string.Join(", ", failures)}");
             return failures.Count == 0 ? 0 : 1;
@@ -185,6 +266,8 @@ internal static class ReliabilitySuite
             }
         }
     }
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
 
     private sealed record CrashResult(int Kills, int Acknowledged, int Lost, int Duplicates, int IntegrityFailures, int IndexDisagreements, TimeSpan MeanRestart);
 
@@ -304,7 +387,8 @@ internal static class ReliabilitySuite
                 search.StatusCode == HttpStatusCode.OK && hits > 0 && status == "healthy",
                 before - await CountAsync(data).ConfigureAwait(false)));
 
-            // Another process holds SQLite's write lock for 15 s (longer than the 10 s Mnemo waits).
+            // Another process takes SQLite's write lock before an ingest and lets it go only once the
+            // ingest has been answered: longer than the 10 s Mnemo waits for it, however long that is.
             before = await CountAsync(data).ConfigureAwait(false);
             await using (var locker = new SqliteConnection($"Data Source={Path.Combine(data, "mnemo.db")};Pooling=False"))
             {
@@ -329,7 +413,7 @@ internal static class ReliabilitySuite
                 using var retried = await server.PostAsync("/v1/ingest", Ingest("locked", ["t900001", "t900002"]), CancellationToken.None).ConfigureAwait(false);
                 var stored = await StoredAsync(data, "locked").ConfigureAwait(false);
                 results.Add(new FaultResult(
-                    "another process holds the database's write lock for 15 s during an ingest",
+                    "another process holds the database's write lock (BEGIN EXCLUSIVE) from before an ingest until after it is answered",
                     FormattableString.Invariant($"the ingest answers {(int)blocked.StatusCode} after {waited.TotalSeconds:F1} s: {Clip(answer)}"),
                     $"store {status2}: {reason2}",
                     retried.StatusCode == HttpStatusCode.OK && stored.Count == 2,
@@ -364,20 +448,18 @@ internal static class ReliabilitySuite
             results.Add(new FaultResult("one byte of a backup flipped after it was written", $"the backup could not be made: {Clip(create.Output)}", "-", false, 0));
         }
 
+        results.AddRange(await DiskFullAsync(cli).ConfigureAwait(false));
+        results.Add(await EmbeddingFailsAsync(cli).ConfigureAwait(false));
+        results.AddRange(await OpenClawSchemaChangesAsync(cli).ConfigureAwait(false));
         return results;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunCliAsync(string cli, string data, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(cli);
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
+    private static Task<(int ExitCode, string Output)> RunCliAsync(string cli, string data, params string[] arguments) =>
+        RunCliAsync(null, cli, data, arguments);
 
-        info.ArgumentList.Add("--data-dir");
-        info.ArgumentList.Add(data);
+    private static async Task<(int ExitCode, string Output)> RunCliAsync(int? fileSizeLimitKiB, string cli, string data, params string[] arguments)
+    {
+        var info = Serve.Limited(fileSizeLimitKiB, [cli, .. arguments, "--data-dir", data]);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -472,45 +554,85 @@ internal static class ReliabilitySuite
         return Summarize([.. times], errors, clock.Elapsed);
     }
 
-    private sealed record FuzzResult(int Tried, int ClientErrors, int ServerErrors, int CutShort, int Hangs);
+    private sealed record RouteCounts(string Route, int Tried, int ClientErrors, int ServerErrors, int CutShort, int Hangs);
 
-    /// <summary>Valid bodies of the JSON routes, mutated; the answer must never be a 5xx or nothing.</summary>
+    private sealed record FuzzResult(int Tried, int ClientErrors, int ServerErrors, int CutShort, int Hangs, IReadOnlyList<RouteCounts> Routes);
+
+    /// <summary>One kind of request the fuzz sends: where, how, and a valid body to mutate.</summary>
+    /// <param name="Route">The route as the report names it.</param>
+    /// <param name="Anonymous">Sent without the token (the login form and Telegram's webhook are for those without it).</param>
+    private sealed record FuzzSeed(string Route, HttpMethod Method, string Path, string ContentType, string Body, bool Anonymous = false);
+
+    /// <summary>
+    /// Valid requests of every route that takes input, mutated; the answer must never be a 5xx or
+    /// nothing. JSON routes, MCP's JSON-RPC tool calls, job names in the path, the login form and
+    /// Telegram's webhook.
+    /// </summary>
     private static async Task<FuzzResult> FuzzApiAsync(Serve server, int count)
     {
-        (string Route, string Body)[] seeds =
+        const string Mcp = "application/json";
+        static string Call(int id, string tool, string arguments) =>
+            "{\"jsonrpc\":\"2.0\",\"id\":" + id.ToString(CultureInfo.InvariantCulture) + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":" + arguments + "}}";
+        FuzzSeed[] seeds =
         [
-            ("/v1/ingest", Ingest("fuzz", ["t1", "t2"])),
-            ("/v1/search", """{"query":"kitchen colour","k":5,"agent":"reliability","since":"2026-01-01T00:00:00Z"}"""),
-            ("/v1/context", """{"agentId":"reliability","sessionId":"s","prompt":"what colour","messages":["a","b"],"tokenBudget":500}"""),
-            ("/v1/remember", """{"agent":"reliability","text":"the spare key is under the pot"}"""),
-            ("/v1/forget", """{"ids":[999999999],"dryRun":true}"""),
-            ("/v1/feedback", """{"target":"memory","targetId":1,"rating":"up","user":"fuzz","channel":"api"}"""),
-            ("/v1/events/after_compaction", """{"sessionKey":"agent:reliability:main","sessionId":"s","tokensBefore":1000}"""),
+            new("POST /v1/ingest", HttpMethod.Post, "/v1/ingest", "application/json", Ingest("fuzz", ["t1", "t2"])),
+            new("POST /v1/search", HttpMethod.Post, "/v1/search", "application/json", """{"query":"kitchen colour","k":5,"agent":"reliability","since":"2026-01-01T00:00:00Z"}"""),
+            new("POST /v1/context", HttpMethod.Post, "/v1/context", "application/json", """{"agentId":"reliability","sessionId":"s","prompt":"what colour","messages":["a","b"],"tokenBudget":500}"""),
+            new("POST /v1/remember", HttpMethod.Post, "/v1/remember", "application/json", """{"agent":"reliability","text":"the spare key is under the pot"}"""),
+            new("POST /v1/forget", HttpMethod.Post, "/v1/forget", "application/json", """{"ids":[999999999],"dryRun":true}"""),
+            new("POST /v1/feedback", HttpMethod.Post, "/v1/feedback", "application/json", """{"target":"memory","targetId":1,"rating":"up","user":"fuzz","channel":"api"}"""),
+            new("POST /v1/events/{kind}", HttpMethod.Post, "/v1/events/after_compaction", "application/json", """{"sessionKey":"agent:reliability:main","sessionId":"s","tokensBefore":1000}"""),
+            new("POST /v1/threepass", HttpMethod.Post, "/v1/threepass", "application/json", """{"task":"write a note on the kitchen plans","query":"kitchen colour","memoryIds":[1,2],"agent":"reliability","k":5}"""),
+            new("POST /v1/jobs/{name}/run", HttpMethod.Post, "/v1/jobs/{name}/run", "application/json", "{}"),
+            new("POST /mcp", HttpMethod.Post, "/mcp", Mcp, Call(1, "memory_get", """{"ids":[1,2,3]}""")),
+            new("POST /mcp", HttpMethod.Post, "/mcp", Mcp, Call(2, "memory_search", """{"query":"kitchen colour","k":5}""")),
+            new("POST /mcp", HttpMethod.Post, "/mcp", Mcp, Call(3, "remember", """{"text":"the fuzz note","agent":"reliability"}""")),
+            new("POST /mcp", HttpMethod.Post, "/mcp", Mcp, """{"jsonrpc":"2.0","id":4,"method":"tools/list","params":{}}"""),
+            new("POST /telegram/webhook", HttpMethod.Post, "/telegram/webhook", "application/json", """{"update_id":1,"callback_query":{"id":"1","from":{"id":1,"is_bot":false,"first_name":"x"},"chat_instance":"1","data":"fb:m:1:up"}}""", Anonymous: true),
+            new("POST /login", HttpMethod.Post, "/login", "application/x-www-form-urlencoded", "token=not-the-token&next=%2Fsearch&__antiforgery=CfDJ8x", Anonymous: true),
         ];
-        string[] extremes =
+        // Whole requests that are extreme on their own: deep, huge, traversing, mistyped.
+        (string Route, string Body)[] extremes =
         [
-            new string('[', 100_000) + new string(']', 100_000),
-            "{\"query\":\"" + new string('x', 2_000_000) + "\"}",
-            "{\"turns\":[{\"agent\":\"../../etc\",\"session\":\"..%2F..\",\"id\":\"\\u0000\",\"role\":\"user\",\"text\":\"x\"}]}",
-            "{\"ids\":[\"1; DROP TABLE memories\"]}",
-            "{\"query\":123,\"k\":\"ten\"}",
-            "null", "[]", "\"\"", "{}", "{\"query\":null}",
+            ("POST /v1/search", new string('[', 100_000) + new string(']', 100_000)),
+            ("POST /v1/search", "{\"query\":\"" + new string('x', 2_000_000) + "\"}"),
+            ("POST /v1/ingest", "{\"turns\":[{\"agent\":\"../../etc\",\"session\":\"..%2F..\",\"id\":\"\\u0000\",\"role\":\"user\",\"text\":\"x\"}]}"),
+            ("POST /v1/forget", "{\"ids\":[\"1; DROP TABLE memories\"]}"),
+            ("POST /v1/search", "{\"query\":123,\"k\":\"ten\"}"),
+            ("POST /v1/threepass", "{\"task\":\"x\",\"memoryIds\":[" + string.Join(',', Enumerable.Range(0, 100_000)) + "]}"),
+            ("POST /v1/threepass", "{\"task\":" + new string('[', 50_000) + new string(']', 50_000) + "}"),
+            ("POST /mcp", Call(5, "memory_get", """{"ids":["../../etc/passwd"]}""")),
+            ("POST /mcp", Call(6, "memory_get", """{"ids":"../../etc/passwd"}""")),
+            ("POST /mcp", Call(7, "memory_get", "{\"ids\":[" + string.Join(',', Enumerable.Range(0, 200_000)) + "]}")),
+            ("POST /mcp", Call(8, "memory_get", """{"ids":[1e308,-1,9223372036854775807]}""")),
+            ("POST /mcp", Call(9, "../../etc/passwd", """{"path":"../../etc/passwd"}""")),
+            ("POST /mcp", Call(10, "memory_search", "{\"query\":\"" + new string('x', 500_000) + "\"}")),
+            ("POST /mcp", "[" + string.Join(',', Enumerable.Repeat(Call(11, "memory_get", """{"ids":[1]}"""), 2_000)) + "]"),
+            ("POST /telegram/webhook", new string('{', 100_000)),
+            ("POST /login", "token=" + new string('x', 500_000) + "&next=..%2F..%2Fetc%2Fpasswd"),
+            ("POST /v1/ingest", "null"), ("POST /v1/search", "[]"), ("POST /v1/context", "\"\""), ("POST /v1/remember", "{}"), ("POST /v1/search", "{\"query\":null}"),
         ];
+        string[] jobNames = ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", new string('j', 5_000), "digest-hourly\u0000", "%00", "backup;rm -rf", "🙂", "nope"];
         var random = new Random(11);
-        var (client, serverErrors, cut, hangs) = (0, 0, 0, 0);
+        var counts = new Dictionary<string, int[]>(StringComparer.Ordinal); // tried, 4xx, 5xx, cut short, hangs
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Serve.BearerToken);
+        using var anonymous = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(10) };
         for (var i = 0; i < count; i++)
         {
-            var (route, body) = seeds[random.Next(seeds.Length)];
+            var seed = seeds[random.Next(seeds.Length)];
+            var path = seed.Path;
             byte[] bytes;
             if (i % 50 == 0)
             {
-                bytes = Encoding.UTF8.GetBytes(extremes[(i / 50) % extremes.Length]);
+                var (route, body) = extremes[(i / 50) % extremes.Length];
+                seed = seeds.First(s => s.Route == route);
+                path = seed.Path;
+                bytes = Encoding.UTF8.GetBytes(body);
             }
             else
             {
-                bytes = Encoding.UTF8.GetBytes(body);
+                bytes = Encoding.UTF8.GetBytes(seed.Body);
                 var at = random.Next(Math.Max(1, bytes.Length));
                 bytes = (i % 4) switch
                 {
@@ -521,42 +643,69 @@ internal static class ReliabilitySuite
                 };
             }
 
-            if (i % 97 == 0)
+            if (path.Contains("{name}", StringComparison.Ordinal))
             {
-                route = $"/v1/memories/{Uri.EscapeDataString("../../etc/passwd")}";
+                // Never a real job's name: the fuzz must not run the backup job a thousand times.
+                var name = jobNames[random.Next(jobNames.Length)];
+                name = random.Next(3) == 0 ? name[..random.Next(name.Length + 1)] + (char)random.Next(32, 0x3000) : name;
+                path = path.Replace("{name}", Uri.EscapeDataString(name), StringComparison.Ordinal);
             }
 
+            var getMemory = i % 97 == 0;
+            var routeName = getMemory ? "GET /v1/memories/{id}" : seed.Route;
+            if (!counts.TryGetValue(routeName, out var tally))
+            {
+                counts[routeName] = tally = new int[5];
+            }
+
+            tally[0]++;
             try
             {
-                using var content = new ByteArrayContent(bytes);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                using var response = route.StartsWith("/v1/memories/", StringComparison.Ordinal)
-                    ? await http.GetAsync(new Uri(route, UriKind.Relative)).ConfigureAwait(false)
-                    : await http.PostAsync(new Uri(route, UriKind.Relative), content).ConfigureAwait(false);
+                using var request = getMemory
+                    ? new HttpRequestMessage(HttpMethod.Get, new Uri($"/v1/memories/{Uri.EscapeDataString("../../etc/passwd")}", UriKind.Relative))
+                    : new HttpRequestMessage(seed.Method, new Uri(path, UriKind.Relative)) { Content = new ByteArrayContent(bytes) };
+                if (request.Content is { } content)
+                {
+                    content.Headers.ContentType = MediaTypeHeaderValue.Parse(seed.ContentType);
+                }
+
+                if (seed.Route == "POST /mcp")
+                {
+                    request.Headers.Accept.ParseAdd("application/json");
+                    request.Headers.Accept.ParseAdd("text/event-stream");
+                }
+                else if (seed.Route == "POST /telegram/webhook" && random.Next(2) == 0)
+                {
+                    request.Headers.TryAddWithoutValidation("X-Telegram-Bot-Api-Secret-Token", Convert.ToHexString(Guid.NewGuid().ToByteArray()));
+                }
+
+                using var response = await (seed.Anonymous && !getMemory ? anonymous : http).SendAsync(request).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
                 if (status >= 500)
                 {
-                    serverErrors++;
-                    Console.Error.WriteLine($"fuzz: {route} answered {status} to {Encoding.UTF8.GetString(bytes[..Math.Min(200, bytes.Length)])}");
+                    tally[2]++;
+                    Console.Error.WriteLine($"fuzz: {routeName} {path} answered {status} to {Encoding.UTF8.GetString(bytes[..Math.Min(200, bytes.Length)])}: {Clip(await response.Content.ReadAsStringAsync().ConfigureAwait(false))}");
                 }
                 else if (status >= 400)
                 {
-                    client++;
+                    tally[1]++;
                 }
             }
             catch (TaskCanceledException)
             {
-                hangs++;
+                tally[4]++;
+                Console.Error.WriteLine($"fuzz: {routeName} {path}: no answer within 10 s to {Encoding.UTF8.GetString(bytes[..Math.Min(200, bytes.Length)])}");
             }
             catch (HttpRequestException ex)
             {
                 // The server may stop reading a body over the size limit; it must still answer the next one.
-                cut++;
-                Console.Error.WriteLine($"fuzz: {route}: {ex.Message}");
+                tally[3]++;
+                Console.Error.WriteLine($"fuzz: {routeName}: {ex.Message}");
             }
         }
 
-        return new FuzzResult(count, client, serverErrors, cut, hangs);
+        var routes = counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new RouteCounts(c.Key, c.Value[0], c.Value[1], c.Value[2], c.Value[3], c.Value[4])).ToList();
+        return new FuzzResult(count, routes.Sum(r => r.ClientErrors), routes.Sum(r => r.ServerErrors), routes.Sum(r => r.CutShort), routes.Sum(r => r.Hangs), routes);
     }
 
     private static async Task<(bool Ok, double Milliseconds)> TimedAsync(Serve server, string route, string body)
@@ -675,28 +824,55 @@ internal static class ReliabilitySuite
 
         public static string BearerToken => Token;
 
-        public static ProcessStartInfo Info(string cli, string data, int port)
+        /// <param name="environment">Settings beyond the suite's own (they win over its defaults).</param>
+        /// <param name="fileSizeLimitKiB">Runs it under <c>ulimit -f</c> (see <see cref="Limited"/>).</param>
+        public static ProcessStartInfo Info(string cli, string data, int port, IReadOnlyDictionary<string, string>? environment = null, int? fileSizeLimitKiB = null)
         {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var argument in new[] { cli, "serve", "--data-dir", data, "--urls", FormattableString.Invariant($"http://127.0.0.1:{port}") })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
+            var info = Limited(fileSizeLimitKiB, [cli, "serve", "--data-dir", data, "--urls", FormattableString.Invariant($"http://127.0.0.1:{port}")]);
             info.Environment["MNEMO_Auth__Token"] = Token;
             info.Environment["MNEMO_OpenClaw__Follow"] = "false";
             info.Environment["MNEMO_Schedule__Enabled"] = "false";
             info.Environment["MNEMO_Voice__Watch"] = "false";
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                info.Environment[name] = value;
+            }
+
+            return info;
+        }
+
+        /// <summary>
+        /// <c>dotnet</c> with these arguments; with a limit, under <c>ulimit -f</c> (KiB) with SIGXFSZ
+        /// ignored, so that a write past the limit fails with EFBIG the way a full disk fails one with
+        /// ENOSPC. It needs no privileges and no small filesystem. The runtime's W^X double mapping is
+        /// itself a file past any small limit (the runtime aborts at start), so it is turned off there.
+        /// </summary>
+        public static ProcessStartInfo Limited(int? fileSizeLimitKiB, IEnumerable<string> arguments)
+        {
+            var info = new ProcessStartInfo(fileSizeLimitKiB is null ? "dotnet" : "bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (fileSizeLimitKiB is { } limit)
+            {
+                info.ArgumentList.Add("-c");
+                info.ArgumentList.Add(FormattableString.Invariant($"trap '' XFSZ; ulimit -f {limit}; exec dotnet \"$@\""));
+                info.ArgumentList.Add("mnemo");
+                info.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+            }
+
+            foreach (var argument in arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
             return info;
         }
 
         /// <summary>Every line every serve process wrote, stdout and stderr.</summary>
         public static ConcurrentBag<string> Output { get; } = [];
 
-        public static async Task<Serve> StartAsync(string cli, string data)
+        public static async Task<Serve> StartAsync(string cli, string data, IReadOnlyDictionary<string, string>? environment = null, int? fileSizeLimitKiB = null)
         {
             var port = FreePort();
-            var process = new Process { StartInfo = Info(cli, data, port) };
+            var process = new Process { StartInfo = Info(cli, data, port, environment, fileSizeLimitKiB) };
             process.OutputDataReceived += (_, line) => Output.Add(line.Data ?? string.Empty);
             process.ErrorDataReceived += (_, line) => Output.Add(line.Data ?? string.Empty);
             process.Start();

@@ -92,6 +92,9 @@ public sealed class MemoryEngine : IAsyncDisposable
     /// <summary>Embedding failures during ingest (health's data-quality check reads them).</summary>
     public Ingest.FailureRecord EmbeddingFailures => _pipeline.EmbeddingFailures;
 
+    /// <summary>When writing ingested memories last failed for want of disk space (cleared by the next write that works).</summary>
+    public Ingest.FailureRecord StoreWriteFailures => _pipeline.StoreWriteFailures;
+
     /// <summary>Opens the data directory (created 0700), the store and the vector index.</summary>
     /// <param name="embedder">A shared embedder (the caller keeps ownership); null creates the configured one.</param>
     /// <param name="sharedStore">

@@ -31,7 +31,10 @@ public static class MnemoHealth
                 p.GetRequiredService<MemoryEngine>() is { IsShared: true } shared ? new Mnemo.Scheduling.JobStore(shared.Records) : null)))
             .Add(Check("voice", p => new VoiceHealthCheck(p.GetRequiredService<VoiceJobStore>(), p.GetRequiredService<TimeProvider>())))
             .Add(Check("feedback-bot", p => new FeedbackBotHealthCheck(p.GetRequiredService<Automation>().FeedbackBot)))
-            .Add(Check("openclaw", _ => new OpenClawHealthCheck(settings.OpenClaw.Follow ? settings.OpenClaw.ResolveStateDirectory() : null, !string.IsNullOrWhiteSpace(settings.OpenClaw.StateDirectory) || Environment.GetEnvironmentVariable("MNEMO_OPENCLAW_DIR") is { Length: > 0 })))
+            .Add(Check("openclaw", p => new OpenClawHealthCheck(
+                settings.OpenClaw.Follow ? settings.OpenClaw.ResolveStateDirectory() : null,
+                !string.IsNullOrWhiteSpace(settings.OpenClaw.StateDirectory) || Environment.GetEnvironmentVariable("MNEMO_OPENCLAW_DIR") is { Length: > 0 },
+                p.GetService<Live.OpenClawWatcher>() is { } watcher ? () => watcher.Unreadable : null)))
             .Add(Check("disk", _ => new DiskHealthCheck(settings.Memory.DataDirectory, options)));
         return services;
     }

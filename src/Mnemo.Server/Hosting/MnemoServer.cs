@@ -241,7 +241,12 @@ public static class MnemoServer
         logging.AddSerilog(file.CreateLogger(), dispose: true);
     }
 
-    /// <summary>A shared store that cannot be reached answers 503 at once with what is wrong; the next request tries again.</summary>
+    /// <summary>
+    /// Failures of what lies under the API answer with what is wrong instead of an empty 500: a shared
+    /// store that cannot be reached (503 store_unavailable), a full disk (507 store_full), the embedding
+    /// model failing (503 embedding_failed), the database locked by another process (503 store_busy).
+    /// In each case nothing of the request was stored, and the same request can be sent again.
+    /// </summary>
     private static async Task StoreUnavailableAsync(HttpContext context, RequestDelegate next)
     {
         try
@@ -251,6 +256,20 @@ public static class MnemoServer
         catch (Exception ex) when (Mnemo.Postgres.PostgresMemoryStore.IsUnavailable(ex) && !context.Response.HasStarted)
         {
             await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "store_unavailable", ex is Mnemo.Storage.StoreUnavailableException ? ex.Message : $"the shared store is unreachable ({ex.Message}); try again when it is back")
+                .ExecuteAsync(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when ((ex is Mnemo.Storage.StoreFullException || Mnemo.Storage.StoreFullException.IsOutOfSpace(ex)) && !context.Response.HasStarted)
+        {
+            // The disk is full (or a file-size limit was reached): SQLite rolled the write back. 507 says
+            // the server cannot store it; the message says nothing of it was stored and what to do.
+            await Api.RequestBody.Error(StatusCodes.Status507InsufficientStorage, "store_full", ex is Mnemo.Storage.StoreFullException ? ex.Message : Mnemo.Storage.StoreFullException.Describe(ex))
+                .ExecuteAsync(context).ConfigureAwait(false);
+        }
+        catch (Mnemo.Embeddings.EmbeddingFailedException ex) when (!context.Response.HasStarted)
+        {
+            // The model (a local one that failed, an endpoint down or answering errors): nothing of the batch was stored.
+            context.Response.Headers.RetryAfter = "30";
+            await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "embedding_failed", ex.Message)
                 .ExecuteAsync(context).ConfigureAwait(false);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 && !context.Response.HasStarted)

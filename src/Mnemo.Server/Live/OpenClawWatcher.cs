@@ -16,6 +16,12 @@ public sealed partial class OpenClawWatcher(MemoryEngine engine, OpenClawOptions
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(30);
 
+    /// <summary>
+    /// The sources the latest pass could not read as a whole (a database whose schema changed
+    /// underneath, one that will not open), with why; health's openclaw check reports them.
+    /// </summary>
+    public IReadOnlyList<Domain.ReadIssue> Unreadable { get; private set; } = [];
+
     /// <summary>The last time from a compaction to its retained context being ready.</summary>
     public TimeSpan? LastCompactionLatency { get; private set; }
 
@@ -65,6 +71,15 @@ public sealed partial class OpenClawWatcher(MemoryEngine engine, OpenClawOptions
         }
 
         var summary = await engine.IngestAsync([directory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
+
+        // Issues without a line are about a whole file; a bad row is skipped and is not one of these.
+        var before = Unreadable;
+        Unreadable = [.. summary.Issues.Where(i => i.Line is null)];
+        foreach (var issue in Unreadable.Except(before))
+        {
+            LogUnreadable(logger, issue.Source, issue.Message); // once, not at every poll
+        }
+
         if (summary.Added + summary.Updated > 0)
         {
             LogIngested(logger, summary.Added, summary.Updated, summary.Skipped);
@@ -119,6 +134,9 @@ public sealed partial class OpenClawWatcher(MemoryEngine engine, OpenClawOptions
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "A pass over the OpenClaw state directory failed; trying again at the next change or poll")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Cannot read {Source}: {Problem}")]
+    private static partial void LogUnreadable(ILogger logger, string source, string problem);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Cannot watch for file changes ({Problem}); polling only")]
     private static partial void LogWatchFailed(ILogger logger, string problem);

@@ -176,7 +176,11 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteException)
         {
-            throw new BackupException($"the backup to {final} failed: {ex.Message}", ex);
+            // SQLite says only "disk I/O error" when VACUUM INTO runs out of room: say what it likely means.
+            var cause = Mnemo.Storage.StoreFullException.IsOutOfSpace(ex)
+                ? $"the snapshot could not be written: the disk holding the backups is full, a file-size limit was reached, or the disk failed ({ex.Message.TrimEnd('.')})"
+                : ex.Message;
+            throw new BackupException($"the backup to {final} failed: {cause}; the partial backup is removed and the store is untouched", ex);
         }
         finally
         {

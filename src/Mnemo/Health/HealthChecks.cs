@@ -39,9 +39,15 @@ public sealed class StoreHealthCheck(MemoryEngine engine, HealthOptions options,
                 _checkedAt = time.GetUtcNow();
             }
 
-            return _lastProblem is null
-                ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories; quick check passed"))
-                : HealthCheckResult.Unhealthy($"SQLite's quick check failed: {_lastProblem}");
+            if (_lastProblem is not null)
+            {
+                return HealthCheckResult.Unhealthy($"SQLite's quick check failed: {_lastProblem}");
+            }
+
+            // Reads (search, context) still work while writes fail for want of space: degraded, not down.
+            return engine.StoreWriteFailures.Snapshot is { At: { } at, Count: var count, Reason: var reason }
+                ? HealthCheckResult.Degraded(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories, but writing failed {count} time(s) since the last write that worked, last at {at:HH:mm:ss} UTC: {reason}"))
+                : HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stats.Memories} memories; quick check passed"));
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
@@ -161,7 +167,8 @@ public sealed class DiskHealthCheck(string dataDirectory, HealthOptions options)
 /// OpenClaw's state directory can be read (when Mnemo follows OpenClaw). A directory the user named
 /// that is missing is degraded; the default one missing only means OpenClaw is not installed here.
 /// </summary>
-public sealed class OpenClawHealthCheck(string? stateDirectory, bool named) : IHealthCheck
+/// <param name="problems">What the latest pass over the directory could not read as a whole (a database whose schema changed, one that will not open), when Mnemo follows it.</param>
+public sealed class OpenClawHealthCheck(string? stateDirectory, bool named, Func<IReadOnlyList<Domain.ReadIssue>>? problems = null) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -181,6 +188,12 @@ public sealed class OpenClawHealthCheck(string? stateDirectory, bool named) : IH
 
             var agents = Path.Combine(stateDirectory, "agents");
             var count = Directory.Exists(agents) ? Directory.EnumerateDirectories(agents).Count() : 0;
+            if (problems?.Invoke() is { Count: > 0 } unread)
+            {
+                return Task.FromResult(HealthCheckResult.Degraded(string.Create(CultureInfo.InvariantCulture,
+                    $"{unread.Count} source(s) under {stateDirectory} cannot be read, the others are followed: {string.Join("; ", unread.Take(3))}")));
+            }
+
             return Task.FromResult(HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"{stateDirectory} readable, {count} agents")));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

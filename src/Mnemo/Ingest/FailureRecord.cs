@@ -17,6 +17,15 @@ public sealed class FailureRecord
         }
     }
 
+    /// <summary>The thing works again: forget the failures (a failure after this counts from one).</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _state = default;
+        }
+    }
+
     public void Record(string reason)
     {
         lock (_gate)

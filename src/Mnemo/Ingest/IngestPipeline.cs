@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Mnemo.Domain;
+using Mnemo.Embeddings;
 using Mnemo.Indexing;
 using Mnemo.Readers;
 using Mnemo.Storage;
@@ -30,6 +31,9 @@ internal sealed partial class IngestPipeline(
 
     /// <summary>When the embedder last failed during ingest, and why (health reads it).</summary>
     public FailureRecord EmbeddingFailures { get; } = new();
+
+    /// <summary>When writing a batch last failed for want of disk space, and why; cleared by the next batch written (health reads it).</summary>
+    public FailureRecord StoreWriteFailures { get; } = new();
 
     public async Task<IngestSummary> IngestAsync(string source, string format, IAsyncEnumerable<ReadItem> items, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
     {
@@ -181,7 +185,7 @@ internal sealed partial class IngestPipeline(
             {
                 // Health reports it; the batch is not written, so nothing half-embedded is stored.
                 EmbeddingFailures.Record(ex.Message);
-                throw;
+                throw new EmbeddingFailedException($"the embedding model {modelId} failed ({ex.Message}); nothing of this batch was stored. It can be sent again once the model works", ex);
             }
 
             for (var i = 0; i < missing.Count; i++)
@@ -193,7 +197,19 @@ internal sealed partial class IngestPipeline(
             }
         }
 
-        var result = await store.WriteBatchAsync(changed.Select(d => d.Memory).ToList(), fresh, modelId, cursor, Actor, cancellationToken).ConfigureAwait(false);
+        BatchResult result;
+        try
+        {
+            result = await store.WriteBatchAsync(changed.Select(d => d.Memory).ToList(), fresh, modelId, cursor, Actor, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoreFullException.IsOutOfSpace(ex))
+        {
+            // SQLite rolled the transaction back: the batch, its vectors and its cursor are all unwritten.
+            StoreWriteFailures.Record(StoreFullException.Cause(ex));
+            throw new StoreFullException(StoreFullException.Describe(ex), ex);
+        }
+
+        StoreWriteFailures.Clear();
         var upserts = result.Added.Concat(result.Updated)
             .Select(r => (r.Id, vectors[Convert.ToHexString(r.EmbeddingHash)]))
             .ToList();

@@ -41,7 +41,7 @@ public sealed class OpenClawSqliteReader : ITurnReader
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            (version, agentInDb) = await ReadSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
+            (version, agentInDb, openProblem) = await ReadSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException ex)
         {
@@ -66,15 +66,15 @@ public sealed class OpenClawSqliteReader : ITurnReader
 
         var agent = request.Agent ?? OpenClawPaths.AgentFromPath(request.Path) ?? agentInDb ?? "main";
         var cursor = ParseCursor(request.Cursor);
-        var sessions = new List<string>();
-        await using (var list = connection.CreateCommand())
+
+        // OpenClaw may migrate or replace the database while it is being read (a table or column
+        // renamed, the file swapped): every read below can fail with SQLite's error. What was read
+        // before stays stored, the cursor stays where it was, and the issue names the file.
+        var (sessions, listProblem) = await ListSessionsAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (listProblem is not null)
         {
-            list.CommandText = "SELECT DISTINCT session_id FROM transcript_events ORDER BY session_id";
-            await using var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                sessions.Add(reader.GetString(0));
-            }
+            yield return new IssueRead(new ReadIssue(request.Path, null, Changed(listProblem)));
+            yield break;
         }
 
         using var decompressor = new Decompressor();
@@ -84,31 +84,97 @@ public sealed class OpenClawSqliteReader : ITurnReader
             command.CommandText = "SELECT seq, event_json, event_zstd FROM transcript_events WHERE session_id = $session AND seq > $after ORDER BY seq";
             command.Parameters.AddWithValue("$session", session);
             command.Parameters.AddWithValue("$after", cursor.GetValueOrDefault(session, long.MinValue));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var sinceCheckpoint = 0;
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            SqliteDataReader? reader = null;
+            string? problem = null;
+            try
             {
-                var seq = reader.GetInt64(0);
-                var (read, problem) = ReadRow(reader, decompressor, agent, session, request.Path, seq);
-                if (problem is not null)
-                {
-                    yield return new IssueRead(new ReadIssue(request.Path, seq, $"session {session}: {problem}"));
-                }
+                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException ex)
+            {
+                problem = ex.Message;
+            }
 
-                if (read is not null)
-                {
-                    yield return read;
-                }
+            if (reader is null)
+            {
+                yield return new IssueRead(new ReadIssue(request.Path, null, Changed(problem!)));
+                yield break;
+            }
 
-                cursor[session] = seq;
-                if (++sinceCheckpoint >= CheckpointEvery)
+            await using (reader)
+            {
+                var sinceCheckpoint = 0;
+                while (true)
                 {
-                    sinceCheckpoint = 0;
-                    yield return new CheckpointRead(FormatCursor(cursor));
+                    bool more;
+                    try
+                    {
+                        more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SqliteException ex)
+                    {
+                        problem = ex.Message;
+                        more = false;
+                    }
+
+                    if (problem is not null)
+                    {
+                        yield return new IssueRead(new ReadIssue(request.Path, null, Changed($"session {session}: {problem}")));
+                        yield break;
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    var seq = reader.GetInt64(0);
+                    var (read, rowProblem) = ReadRow(reader, decompressor, agent, session, request.Path, seq);
+                    if (rowProblem is not null)
+                    {
+                        yield return new IssueRead(new ReadIssue(request.Path, seq, $"session {session}: {rowProblem}"));
+                    }
+
+                    if (read is not null)
+                    {
+                        yield return read;
+                    }
+
+                    cursor[session] = seq;
+                    if (++sinceCheckpoint >= CheckpointEvery)
+                    {
+                        sinceCheckpoint = 0;
+                        yield return new CheckpointRead(FormatCursor(cursor));
+                    }
                 }
             }
 
             yield return new CheckpointRead(FormatCursor(cursor));
+        }
+    }
+
+    /// <summary>What the user reads when the database stopped being readable partway.</summary>
+    private static string Changed(string problem) =>
+        $"the agent database changed underneath or cannot be read ({problem}); reading stopped there: what was read before is kept, nothing after it is read, and it is tried again at the next pass (a newer OpenClaw layout needs a newer Mnemo)";
+
+    private static async Task<(List<string> Sessions, string? Problem)> ListSessionsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var sessions = new List<string>();
+        try
+        {
+            await using var list = connection.CreateCommand();
+            list.CommandText = "SELECT DISTINCT session_id FROM transcript_events ORDER BY session_id";
+            await using var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                sessions.Add(reader.GetString(0));
+            }
+
+            return (sessions, null);
+        }
+        catch (SqliteException ex)
+        {
+            return (sessions, ex.Message);
         }
     }
 
@@ -156,7 +222,7 @@ public sealed class OpenClawSqliteReader : ITurnReader
     }
 
     /// <summary>Reads the agent schema version: <c>schema_meta</c>'s primary row, else <c>PRAGMA user_version</c>.</summary>
-    private static async Task<(long? Version, string? Agent)> ReadSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static async Task<(long? Version, string? Agent, string? Problem)> ReadSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         await using var tables = connection.CreateCommand();
         tables.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_meta', 'transcript_events')";
@@ -171,7 +237,7 @@ public sealed class OpenClawSqliteReader : ITurnReader
 
         if (!names.Contains("transcript_events"))
         {
-            return (null, null);
+            return (null, null, names.Contains("schema_meta") ? "an OpenClaw agent database (it has schema_meta) without a transcript_events table: renamed or dropped by a newer OpenClaw? Nothing read; a newer layout needs a newer Mnemo" : null);
         }
 
         if (names.Contains("schema_meta"))
@@ -183,7 +249,7 @@ public sealed class OpenClawSqliteReader : ITurnReader
                 await using var reader = await meta.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+                    return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), null);
                 }
             }
             catch (SqliteException)
@@ -195,7 +261,7 @@ public sealed class OpenClawSqliteReader : ITurnReader
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA user_version";
         var userVersion = Convert.ToInt64(await pragma.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        return (userVersion == 0 ? null : userVersion, null);
+        return (userVersion == 0 ? null : userVersion, null, null);
     }
 
     private static Dictionary<string, long> ParseCursor(string? cursor)

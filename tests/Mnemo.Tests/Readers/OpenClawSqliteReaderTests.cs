@@ -54,6 +54,52 @@ public sealed class OpenClawSqliteReaderTests
     }
 
     [Fact]
+    public async Task ReadAsync_ColumnRenamedUnderneath_IsAnIssueNamingTheFile_NotAnException()
+    {
+        using var dir = new TempDirectory();
+        var db = new OpenClawAgentDatabase(dir.File("openclaw-agent.sqlite"), "main");
+        db.Add("s1", 1, Event("a", "first"), compress: false);
+        var (_, _, cursor) = await Items.ReadAllAsync(new OpenClawSqliteReader(), db.Path);
+        db.Add("s1", 2, Event("b", "second"), compress: false);
+        Alter(db.Path, "ALTER TABLE transcript_events RENAME COLUMN event_json TO event_text");
+
+        var (turns, issues, after) = await Items.ReadAllAsync(new OpenClawSqliteReader(), db.Path, cursor);
+
+        Assert.Empty(turns);
+        var issue = Assert.Single(issues);
+        Assert.Equal(db.Path, issue.Source);
+        Assert.Null(issue.Line);
+        Assert.Contains("changed underneath", issue.Message, StringComparison.Ordinal);
+        Assert.Contains("event_json", issue.Message, StringComparison.Ordinal);
+        Assert.Null(after); // the cursor stays where it was
+    }
+
+    [Fact]
+    public async Task ReadAsync_TableRenamedUnderneath_SaysWhichTableIsMissing()
+    {
+        using var dir = new TempDirectory();
+        var db = new OpenClawAgentDatabase(dir.File("openclaw-agent.sqlite"), "main");
+        db.Add("s1", 1, Event("a", "first"), compress: false);
+        Alter(db.Path, "ALTER TABLE transcript_events RENAME TO transcript_events_v2");
+
+        var (turns, issues, _) = await Items.ReadAllAsync(new OpenClawSqliteReader(), db.Path);
+
+        Assert.Empty(turns);
+        var issue = Assert.Single(issues);
+        Assert.Equal(db.Path, issue.Source);
+        Assert.Contains("without a transcript_events table", issue.Message, StringComparison.Ordinal);
+    }
+
+    private static void Alter(string path, string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
     public async Task ReadAsync_CorruptOrBombRows_AreSkippedAndTheRestIsRead()
     {
         using var dir = new TempDirectory();

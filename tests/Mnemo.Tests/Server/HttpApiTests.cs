@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Mnemo.Server.Hosting;
 using Mnemo.Tests.Support;
 
@@ -222,5 +223,68 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
 
         using var context = await server.Client.PostAsync("/v1/context", Json("""{"sessionKey":"agent:main:main","sessionId":"s7","prompt":"what is my locker code?"}"""));
         Assert.Contains("4471", (await ReadAsync(context)).GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultUrls_BindLoopbackOnly()
+    {
+        var urls = ServerOptions.DefaultUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        Assert.NotEmpty(urls);
+        Assert.All(urls, url =>
+        {
+            var host = new Uri(url).Host;
+            Assert.True(IPAddress.TryParse(host, out var address), $"{url} must name an IP address, not a host name that could resolve elsewhere");
+            Assert.True(IPAddress.IsLoopback(address), $"{url} is not a loopback address");
+        });
+        Assert.Equal(ServerOptions.DefaultUrls, new ServerOptions().Urls);
+    }
+
+    [Fact]
+    public async Task Ingest_EmbeddingModelFailsMidBatch_Answers503EmbeddingFailed_StoresNothingOfIt_AndWorksOnceTheModelDoes()
+    {
+        using var dir = new TempDirectory();
+        var failing = new SwitchableEmbedder(embedder.Embedder);
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder, configure: services =>
+            services.AddSingleton<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>(failing));
+        static string Batch(string session, params string[] texts) =>
+            JsonSerializer.Serialize(new { turns = texts.Select((t, i) => new { agent = "main", session, id = $"{session}-{i}", role = "user", text = t }) });
+        using var first = await server.Client.PostAsync("/v1/ingest", Json(Batch("before", "The boiler was serviced in March")));
+
+        failing.Failing = true;
+        using var failed = await server.Client.PostAsync("/v1/ingest", Json(Batch("during", "The spare tyre is in the garage", "The garage code is 9182")));
+        var error = await ReadAsync(failed);
+        using var health = await server.Client.GetAsync("/health");
+        var quality = (await ReadAsync(health)).GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "data-quality");
+        failing.Failing = false;
+        using var again = await server.Client.PostAsync("/v1/ingest", Json(Batch("during", "The spare tyre is in the garage", "The garage code is 9182")));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.Equal("embedding_failed", error.GetProperty("error").GetString());
+        Assert.Contains("nothing of this batch was stored", error.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(failed.Headers.RetryAfter);
+        Assert.Equal("degraded", quality.GetProperty("status").GetString());
+        Assert.Contains("embedding failed", quality.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(2, (await ReadAsync(again)).GetProperty("added").GetInt32());
+        var engine = server.Services.GetRequiredService<MemoryEngine>();
+        Assert.Equal(3L, (await engine.GetStatsAsync()).Memories);
+    }
+
+    /// <summary>The real model, made to fail on demand the way an embedding endpoint that is down does.</summary>
+    private sealed class SwitchableEmbedder(Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> inner)
+        : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
+    {
+        public bool Failing { get; set; }
+
+        public Task<Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>> GenerateAsync(IEnumerable<string> values, Microsoft.Extensions.AI.EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+            Failing ? throw new HttpRequestException("embedding endpoint http://127.0.0.1:1/v1/embeddings answered 500 Internal Server Error") : inner.GenerateAsync(values, options, cancellationToken);
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => inner.GetService(serviceType, serviceKey);
+
+        public void Dispose()
+        {
+        }
     }
 }
