@@ -31,7 +31,7 @@ public sealed partial class TwoNodeTests(PostgresServer server)
         // A memory ingested on one node is found by search on the other.
         var ingested = await a.PostAsync("/v1/ingest", Turns("shared", 1, i => "The wifi password for the cabin is maple-syrup-42"));
         Assert.Equal(HttpStatusCode.OK, ingested.StatusCode);
-        await WaitUntilAsync(async () => (await b.SearchAsync("cabin wifi password")).Contains("maple-syrup-42", StringComparison.Ordinal), "node b never found node a's memory");
+        await Eventually.HoldsAsync(async () => (await b.SearchAsync("cabin wifi password")).Contains("maple-syrup-42", StringComparison.Ordinal), "node b never found node a's memory", TimeSpan.FromSeconds(60));
 
         // 100 queued jobs are split between the nodes, none done twice.
         for (var i = 0; i < 100; i++)
@@ -40,7 +40,7 @@ public sealed partial class TwoNodeTests(PostgresServer server)
             Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         }
 
-        await WaitUntilAsync(async () => await ScalarAsync(connection, "SELECT count(*) FROM work_items WHERE status = 'done'") == 100, "the queue was not drained");
+        await Eventually.HoldsAsync(async () => await ScalarAsync(connection, "SELECT count(*) FROM work_items WHERE status = 'done'") == 100, "the queue was not drained", TimeSpan.FromSeconds(60));
         Assert.True(await ScalarAsync(connection, "SELECT count(*) FROM work_items WHERE finished_by = 'node-a'") > 0, "node a did none of the work");
         Assert.True(await ScalarAsync(connection, "SELECT count(*) FROM work_items WHERE finished_by = 'node-b'") > 0, "node b did none of the work");
         Assert.Equal(0, await ScalarAsync(connection, "SELECT count(*) FROM (SELECT item_id FROM work_attempts GROUP BY item_id HAVING count(*) > 1) AS twice"));
@@ -48,7 +48,7 @@ public sealed partial class TwoNodeTests(PostgresServer server)
         Assert.Equal(100, await ScalarAsync(connection, "SELECT count(*) FROM audit_log WHERE action = 'add' AND memory_id IN (SELECT id FROM memories WHERE session = 'queued')"));
 
         // A scheduled job fires on both nodes' clocks (every minute here) and runs once.
-        await WaitUntilAsync(async () => await ScalarAsync(connection, "SELECT count(*) FROM job_occurrences WHERE job = 'hourly-summary' AND status = 'succeeded' AND claims = 2") > 0, "no occurrence was claimed by both nodes", TimeSpan.FromSeconds(100));
+        await Eventually.HoldsAsync(async () => await ScalarAsync(connection, "SELECT count(*) FROM job_occurrences WHERE job = 'hourly-summary' AND status = 'succeeded' AND claims = 2") > 0, "no occurrence was claimed by both nodes", TimeSpan.FromSeconds(100));
         var occurrence = await ScalarAsync(connection, "SELECT min(occurrence) FROM job_occurrences WHERE job = 'hourly-summary' AND status = 'succeeded' AND claims = 2");
         Assert.Equal(1, await ScalarAsync(connection, $"SELECT count(*) FROM job_runs WHERE job = 'hourly-summary' AND occurrence = {occurrence}"));
 
@@ -62,7 +62,7 @@ public sealed partial class TwoNodeTests(PostgresServer server)
         var survivor = owner == "node-a" ? "node-b" : "node-a";
         try
         {
-            await WaitUntilAsync(async () => await ScalarAsync(connection, "SELECT count(*) FROM work_items WHERE status = 'done' AND payload LIKE '%long import line%'") == 1, "the dead node's job was not finished", TimeSpan.FromSeconds(120));
+            await Eventually.HoldsAsync(async () => await ScalarAsync(connection, "SELECT count(*) FROM work_items WHERE status = 'done' AND payload LIKE '%long import line%'") == 1, "the dead node's job was not finished", TimeSpan.FromSeconds(120));
         }
         catch (Xunit.Sdk.XunitException)
         {
@@ -80,9 +80,9 @@ public sealed partial class TwoNodeTests(PostgresServer server)
     private static async Task<string> WaitForOwnerAsync(string connection)
     {
         string? owner = null;
-        await WaitUntilAsync(
+        await Eventually.HoldsAsync(
             async () => (owner = await TextAsync(connection, "SELECT lease_owner FROM work_items WHERE status = 'running' AND payload LIKE '%long import line%'")) is not null,
-            "no node took the big job");
+            "no node took the big job", TimeSpan.FromSeconds(60));
         return owner!;
     }
 
@@ -113,16 +113,6 @@ public sealed partial class TwoNodeTests(PostgresServer server)
         await db.OpenAsync();
         await using var command = new NpgsqlCommand(sql, db);
         return await command.ExecuteScalarAsync() as string;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(250);
-        }
     }
 
     [GeneratedRegex(@"listening on (http://[^,;\s]+)")]

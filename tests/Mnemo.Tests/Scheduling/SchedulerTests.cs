@@ -190,7 +190,7 @@ public sealed class SchedulerTests : IAsyncLifetime, IDisposable
         using var scheduler = Scheduler(time, null, job);
         using var stop = new CancellationTokenSource();
         var loop = scheduler.RunAsync(stop.Token);
-        await WaitUntilAsync(() => scheduler.NextDue is not null);
+        await Eventually.HoldsAsync(() => scheduler.NextDue is not null, "timed out waiting for the scheduler", TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(10));
 
         // The loop may be between reading the clock and arming its timer when the clock moves, so
         // the clock moves in steps, as a real one would, until the run is seen.
@@ -262,16 +262,6 @@ public sealed class SchedulerTests : IAsyncLifetime, IDisposable
             Assert.True(step < 500, "the scheduler did not run the job");
             time.Advance(TimeSpan.FromMinutes(1));
             await Task.Delay(20);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the scheduler");
-            await Task.Delay(10);
         }
     }
 

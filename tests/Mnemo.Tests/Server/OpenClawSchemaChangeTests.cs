@@ -24,7 +24,7 @@ public sealed class OpenClawSchemaChangeTests(EmbedderFixture embedder)
             ["OpenClaw:PollInterval"] = "00:00:00.200",
         });
         var engine = server.Services.GetRequiredService<MemoryEngine>();
-        await WaitAsync(async () => (await engine.GetStatsAsync()).Memories == 2);
+        await Eventually.HoldsAsync(async () => (await engine.GetStatsAsync()).Memories == 2);
 
         using (var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
         {
@@ -38,7 +38,7 @@ public sealed class OpenClawSchemaChangeTests(EmbedderFixture embedder)
         other.Message("u1", "user", "The plumber comes on Monday at nine");
         other.WriteTo(Path.Combine(openClaw, "agents", "main", "sessions", "s9.jsonl"));
         (string? Status, string? Reason) check = default;
-        await WaitAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             check = await OpenClawCheckAsync(server);
             return check.Status == "degraded" && (await engine.GetStatsAsync()).Memories == 3;
@@ -56,22 +56,4 @@ public sealed class OpenClawSchemaChangeTests(EmbedderFixture embedder)
         var check = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "openclaw");
         return (check.GetProperty("status").GetString(), check.GetProperty("reason").GetString());
     }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("the condition did not hold within 30 s");
-    }
-
-    private static string Event(string id, string text) =>
-        $"{{\"type\":\"message\",\"id\":\"{id}\",\"parentId\":null,\"timestamp\":\"2026-11-25T00:00:00.000Z\",\"message\":{{\"role\":\"user\",\"content\":\"{text}\"}}}}";
 }

@@ -28,14 +28,14 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         var following = feed.RunAsync(stop.Token);
 
         await a.IngestTurnsAsync("chat", "test", [Turn("t1", "The spare key is hidden under the blue flower pot")]);
-        await WaitUntilAsync(() => b.Index.Index.Count == 1);
+        await Eventually.HoldsAsync(() => b.Index.Index.Count == 1);
         var vectorOnly = b.Options.Search with { TextWeight = 0 };
         var hits = await new HybridSearcher(b.Store, b.Index, embedder.Embedder, vectorOnly, TimeProvider.System).SearchAsync(new SearchRequest("where is the key for the door", 3), CancellationToken.None);
 
         Assert.Contains(hits, h => h.Memory.EntryId == "t1");
         var id = hits.First(h => h.Memory.EntryId == "t1").Memory.Id;
         await a.ForgetAsync([id], "test");
-        await WaitUntilAsync(() => b.Index.Index.Count == 0);
+        await Eventually.HoldsAsync(() => b.Index.Index.Count == 0);
         Assert.True(feed.Applied >= 2);
         await stop.CancelAsync();
         await following;
@@ -81,18 +81,18 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         var following = feed.RunAsync(stop.Token);
         var writerFollowing = writerFeed.RunAsync(stop.Token);
         await a.IngestTurnsAsync("chat", "test", [Turn("before", "The plumber comes on Tuesday morning")]);
-        await WaitUntilAsync(() => b.Index.Index.Count == 1);
+        await Eventually.HoldsAsync(() => b.Index.Index.Count == 1);
 
         await own.StopAsync();
-        await WaitUntilAsync(() => feed.Disconnections > 0 && writerFeed.Disconnections > 0); // nothing is written meanwhile
+        await Eventually.HoldsAsync(() => feed.Disconnections > 0 && writerFeed.Disconnections > 0); // nothing is written meanwhile
         await own.StartAsync();
         // Written at once, most likely while the follower still waits to reconnect: its notification is
         // lost to B. The writer's first request after the restart goes through: its own feed noticed
         // the loss, so no connection the restart cut is left in its pool.
         await a.IngestTurnsAsync("chat", "test", [Turn("while-away", "The gutter needs clearing before winter")]);
-        await WaitUntilAsync(() => b.Index.Index.Count == 2);
+        await Eventually.HoldsAsync(() => b.Index.Index.Count == 2);
         await a.IngestTurnsAsync("chat", "test", [Turn("after", "The chimney sweep is booked for March")]);
-        await WaitUntilAsync(() => b.Index.Index.Count == 3);
+        await Eventually.HoldsAsync(() => b.Index.Index.Count == 3);
 
         Assert.False(following.IsCompleted);
         Assert.True(feed.Applied >= 3);
@@ -251,7 +251,7 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         Assert.Contains("unreachable", health, StringComparison.Ordinal);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(12), "a request waited instead of failing (the connect timeout is 5 s)");
         await own.StartAsync();
-        await WaitUntilAsync(async () => await store.QuickCheckAsync(CancellationToken.None) is null);
+        await Eventually.HoldsAsync(async () => await store.QuickCheckAsync(CancellationToken.None) is null);
         Assert.Empty(await store.SearchTextAsync(["anything"], MemoryFilter.None, 5, CancellationToken.None));
     }
 
@@ -354,15 +354,4 @@ public sealed class SharedStoreTests(PostgresServer server, EmbedderFixture embe
         return claimed;
     }
 
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(100);
-        }
-    }
 }
