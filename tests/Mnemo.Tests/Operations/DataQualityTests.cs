@@ -43,7 +43,9 @@ public sealed class DataQualityTests(EmbedderFixture embedder)
 
         // An embedder that fails: the ingest fails, nothing half-stored, and health says why.
         await using var broken = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.File("broken") }, new FailingEmbedder());
-        await Assert.ThrowsAsync<InvalidOperationException>(() => new Chat().Say("main", "s", "user", "hello there", DateTimeOffset.UtcNow).IngestAsync(broken));
+        var failed = await Assert.ThrowsAsync<Mnemo.Embeddings.EmbeddingFailedException>(() => new Chat().Say("main", "s", "user", "hello there", DateTimeOffset.UtcNow).IngestAsync(broken));
+        Assert.IsType<InvalidOperationException>(failed.InnerException);
+        Assert.Contains("nothing of this batch was stored", failed.Message, StringComparison.Ordinal);
         var failing = await new DataQualityHealthCheck(broken, TimeProvider.System).CheckHealthAsync(new HealthCheckContext());
         Assert.Equal(HealthStatus.Degraded, failing.Status);
         Assert.Contains("embedding failed 1 time(s)", failing.Description, StringComparison.Ordinal);
