@@ -163,8 +163,8 @@ internal static partial class ReliabilitySuite
                 if (Runs("fuzz"))
                 {
                     var fuzz = await FuzzApiAsync(server, 10_000).ConfigureAwait(false);
-                    var alive = await server.CheckAsync("store").ConfigureAwait(false);
-                    Console.WriteLine($"api fuzz: {fuzz.Tried} bodies, {fuzz.ServerErrors} server errors, {fuzz.Hangs} hangs; store {alive} afterwards");
+                    var (alive, why) = await server.CheckDetailAsync("store").ConfigureAwait(false);
+                    Console.WriteLine($"api fuzz: {fuzz.Tried} bodies, {fuzz.ServerErrors} server errors, {fuzz.Hangs} hangs; store {alive} afterwards ({why})");
                     foreach (var route in fuzz.Routes)
                     {
                         Console.WriteLine($"  {route.Route}: {route.Tried} tried, {route.ClientErrors} 4xx, {route.ServerErrors} 5xx, {route.CutShort} cut short, {route.Hangs} hangs");

@@ -164,13 +164,23 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
 
     public async Task EnsureEmbeddingModelAsync(string modelId, int dimensions, CancellationToken cancellationToken)
     {
-        var expected = FormattableString.Invariant($"{modelId}|{dimensions}");
+        var expected = EmbeddingModelRecord.Of(modelId, dimensions);
         var actual = await WithConnectionAsync(
             async connection =>
             {
                 await using var command = new NpgsqlCommand("INSERT INTO store_meta(key, value) VALUES ('embedding_model', @v) ON CONFLICT (key) DO NOTHING; SELECT value FROM store_meta WHERE key = 'embedding_model';", connection);
                 command.Parameters.AddWithValue("v", expected);
-                return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                var recorded = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                if (EmbeddingModelRecord.MayName(recorded, expected, dimensions))
+                {
+                    await using var name = new NpgsqlCommand("UPDATE store_meta SET value = @v WHERE key = 'embedding_model' AND value = @old", connection);
+                    name.Parameters.AddWithValue("v", expected);
+                    name.Parameters.AddWithValue("old", recorded!);
+                    await name.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    recorded = expected;
+                }
+
+                return recorded;
             },
             cancellationToken).ConfigureAwait(false);
         if (actual != expected)

@@ -135,7 +135,7 @@ public sealed class MemoryEngine : IAsyncDisposable
             }
 
             var metadata = embedder.GetService<EmbeddingGeneratorMetadata>();
-            var modelId = metadata?.DefaultModelId ?? "unknown";
+            var modelId = metadata?.DefaultModelId ?? EmbeddingModelRecord.Unnamed;
             var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingGenerator.Dimensions;
             await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
             var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);

@@ -76,8 +76,10 @@ public sealed class OpenAiEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         return new GeneratedEmbeddings<Embedding<float>>(vectors);
     }
 
+    /// <summary>Its metadata (the model's name and size, which the store records and the vector index is made for), or itself.</summary>
     public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType?.IsInstanceOfType(this) == true ? this : null;
+        serviceKey is null && serviceType == typeof(EmbeddingGeneratorMetadata) ? Metadata
+        : serviceKey is null && serviceType?.IsInstanceOfType(this) == true ? this : null;
 
     public void Dispose()
     {

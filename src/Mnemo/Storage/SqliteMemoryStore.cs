@@ -99,12 +99,22 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     /// <summary>Records the embedding model the store's vectors come from; refuses a different one.</summary>
     public async Task EnsureEmbeddingModelAsync(string modelId, int dimensions, CancellationToken cancellationToken)
     {
-        var expected = FormattableString.Invariant($"{modelId}|{dimensions}");
+        var expected = EmbeddingModelRecord.Of(modelId, dimensions);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO store_meta(key, value) VALUES ('embedding_model', $v) ON CONFLICT(key) DO NOTHING; SELECT value FROM store_meta WHERE key = 'embedding_model';";
         command.Parameters.AddWithValue("$v", expected);
         var actual = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        if (EmbeddingModelRecord.MayName(actual, expected, dimensions))
+        {
+            await using var name = connection.CreateCommand();
+            name.CommandText = "UPDATE store_meta SET value = $v WHERE key = 'embedding_model' AND value = $old";
+            name.Parameters.AddWithValue("$v", expected);
+            name.Parameters.AddWithValue("$old", actual);
+            await name.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            actual = expected;
+        }
+
         if (actual != expected)
         {
             throw new InvalidOperationException($"{DatabasePath} holds vectors from embedding model '{actual}', but '{expected}' is configured. Use the same model, or ingest into a new data directory.");

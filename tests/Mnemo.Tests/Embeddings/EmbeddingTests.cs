@@ -108,6 +108,36 @@ public sealed class EmbeddingTests(EmbedderFixture fixture)
     }
 
     [Fact]
+    public async Task OpenAiCompatible_StoreRecordsTheModelsNameAndSize_AndItsVectorsAreSearched()
+    {
+        // A 5-dimensional model: the store and its vector index must be made for its size, not the local models'.
+        using var server = new LoopbackServer(async context =>
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
+            var inputs = body.RootElement.GetProperty("input").EnumerateArray().Select(e => e.GetString()!).ToList();
+            var data = string.Join(',', inputs.Select((text, i) => $"{{\"index\":{i},\"embedding\":[{(text.Contains("boat", StringComparison.Ordinal) ? "1,0" : "0,1")},0,0,0]}}"));
+            return (200, $"{{\"data\":[{data}]}}");
+        });
+        using var dir = new TempDirectory();
+        using var generator = new OpenAiEmbeddingGenerator(server.BaseUrl, "tiny-embed", null, 5);
+
+        await using (var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.Path }, generator))
+        {
+            // The boat turn comes second: a turn is embedded with the one before it as context.
+            await new Chat().Say("main", "s", "user", "my dentist is on Friday", DateTimeOffset.UtcNow).Say("main", "s", "user", "we sold the boat in May", DateTimeOffset.UtcNow).IngestAsync(engine);
+            var hits = await engine.Searcher.SearchAsync(new Mnemo.Search.SearchRequest("boat", 1), CancellationToken.None);
+
+            Assert.Equal("we sold the boat in May", Assert.Single(hits).Memory.Text);
+            Assert.Equal("tiny-embed|5", await engine.Store.GetEmbeddingModelAsync(CancellationToken.None));
+        }
+
+        // The same data directory refuses a model of another name.
+        using var other = new OpenAiEmbeddingGenerator(server.BaseUrl, "another-embed", null, 5);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.Path }, other));
+        Assert.Contains("tiny-embed|5", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenAiCompatible_ErrorStatus_IsReportedWithoutTheBody()
     {
         using var server = new LoopbackServer(_ => Task.FromResult((500, "secret memory text echoed back")));

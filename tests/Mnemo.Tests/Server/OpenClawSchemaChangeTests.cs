@@ -56,4 +56,7 @@ public sealed class OpenClawSchemaChangeTests(EmbedderFixture embedder)
         var check = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "openclaw");
         return (check.GetProperty("status").GetString(), check.GetProperty("reason").GetString());
     }
+
+    private static string Event(string id, string text) =>
+        $"{{\"type\":\"message\",\"id\":\"{id}\",\"parentId\":null,\"timestamp\":\"2026-11-25T00:00:00.000Z\",\"message\":{{\"role\":\"user\",\"content\":\"{text}\"}}}}";
 }

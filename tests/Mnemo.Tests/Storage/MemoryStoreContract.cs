@@ -160,6 +160,20 @@ public abstract partial class MemoryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EnsureEmbeddingModel_OnAStoreRecordedUnnamed_IsNamedByAModelOfItsSize_AndNoOtherSize()
+    {
+        // Stores made with an OpenAI-compatible model before it told its name were recorded "unknown".
+        await Store.EnsureEmbeddingModelAsync(EmbeddingModelRecord.Unnamed, 4, CancellationToken.None);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.EnsureEmbeddingModelAsync("nomic-embed", 8, CancellationToken.None));
+        Assert.Equal("unknown|4", await Store.GetEmbeddingModelAsync(CancellationToken.None));
+        await Store.EnsureEmbeddingModelAsync("nomic-embed", 4, CancellationToken.None);
+        Assert.Equal("nomic-embed|4", await Store.GetEmbeddingModelAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.EnsureEmbeddingModelAsync("other-model", 4, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.EnsureEmbeddingModelAsync(EmbeddingModelRecord.Unnamed, 4, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Metadata_ModelStatsAndChecks()
     {
         await Store.EnsureEmbeddingModelAsync("model-a", 4, CancellationToken.None);
