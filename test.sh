@@ -77,7 +77,7 @@ check() { # name, command...: one more test, counted
 
 echo "== README example"
 demo="$(mktemp -d)"
-readme_example() {
+readme_example() ( # a subshell: the data directory it exports stays out of the steps after it
   export MNEMO_DATA_DIR="$demo"
   local out
   ./mnemo ingest ../shared/fixtures/openclaw || return 1
@@ -98,7 +98,7 @@ readme_example() {
   [[ "$out" == *"openclaw plugins install --link "*"openclaw-plugin --force --accept-capabilities"* ]] || { echo "init --openclaw shows no plugin install"; return 1; }
   [[ "$out" == *"plugins.entries.mnemo.config"* && "$out" == *"mcp.servers.mnemo"* ]] || { echo "init --openclaw misses the plugin config or the MCP entry"; return 1; }
   [[ "$(stat -c %a "$demo/config.json")" == 600 ]] || { echo "config.json is not 0600"; return 1; }
-}
+)
 check "readme example: ingest, search, stats, schedule, serve --once, init --openclaw" readme_example
 rm -rf "$demo"
 

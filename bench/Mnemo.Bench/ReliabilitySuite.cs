@@ -164,11 +164,12 @@ internal static partial class ReliabilitySuite
                 {
                     var fuzz = await FuzzApiAsync(server, 10_000).ConfigureAwait(false);
                     var (alive, why) = await server.CheckDetailAsync("store").ConfigureAwait(false);
-                    Console.WriteLine($"api fuzz: {fuzz.Tried} bodies, {fuzz.ServerErrors} server errors, {fuzz.Hangs} hangs; store {alive} afterwards ({why})");
                     foreach (var route in fuzz.Routes)
                     {
                         Console.WriteLine($"  {route.Route}: {route.Tried} tried, {route.ClientErrors} 4xx, {route.ServerErrors} 5xx, {route.CutShort} cut short, {route.Hangs} hangs");
                     }
+
+                    Console.WriteLine($"api fuzz: {fuzz.Tried} bodies, {fuzz.ServerErrors} server errors, {fuzz.Hangs} hangs; store {alive} afterwards ({why})");
 
                     if (fuzz.ServerErrors + fuzz.Hangs > 0 || alive != "healthy")
                     {
@@ -184,7 +185,7 @@ internal static partial class ReliabilitySuite
                         with the token (`/login` and the Telegram webhook get theirs without it, as a stranger would send
                         them); a 5xx answer or no answer within 10 s counts against it. "Cut short" are bodies over the
                         size limit that the server stopped reading before the client had sent them all (it answered the
-                        next request as usual). The store's health afterwards: {alive}.
+                        next request as usual). The store's health afterwards: {alive} ({why}).
 
                         | route | requests | 4xx answers | 5xx answers | cut short | hangs |
                         |---|---|---|---|---|---|
