@@ -110,9 +110,11 @@ internal static partial class ReliabilitySuite
                     server = await Serve.StartAsync(cli, data, model).ConfigureAwait(false);
                 }
 
+                Console.WriteLine($"store check when the load starts: {await server.CheckDetailAsync("store").ConfigureAwait(false)}");
                 if (Runs("load"))
                 {
                     var second = await SecondProcessAsync(cli, data).ConfigureAwait(false);
+                    Console.WriteLine($"store check after the second serve: {await server.CheckDetailAsync("store").ConfigureAwait(false)}");
                     Console.WriteLine($"second serve on the same data directory: exit {second.ExitCode}: {second.Message}");
                     if (second.ExitCode == 0 || second.ExitCode is null)
                     {
@@ -121,9 +123,11 @@ internal static partial class ReliabilitySuite
 
                     var race = await SearchWhileIngestingAsync(server, TimeSpan.FromSeconds(20)).ConfigureAwait(false);
                     Console.WriteLine($"32 searches while ingesting: {race.Requests} requests, p99 {race.P99:F1} ms, {race.Errors} errors");
+                    Console.WriteLine($"store check after searches racing ingest: {await server.CheckDetailAsync("store").ConfigureAwait(false)}");
                     var search = await SteadyLoadAsync(server, "/v1/search", loadDuration, 20).ConfigureAwait(false);
                     var context = await SteadyLoadAsync(server, "/v1/context", loadDuration, 20).ConfigureAwait(false);
                     Console.WriteLine($"load: search {search.Requests} requests p99 {search.P99:F1} ms, {search.Errors} errors; context {context.Requests} requests p99 {context.P99:F1} ms, {context.Errors} errors");
+                    Console.WriteLine($"store check after the steady load: {await server.CheckDetailAsync("store").ConfigureAwait(false)}");
                     if (race.Errors + search.Errors + context.Errors > 0)
                     {
                         failures.Add("load");
