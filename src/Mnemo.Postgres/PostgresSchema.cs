@@ -321,6 +321,16 @@ internal static class PostgresSchema
         );
         CREATE INDEX ix_pins_agent ON pins(agent);
         """,
+        // 4: the session ids each of the host's session keys has had (a new one is a reset).
+        """
+        CREATE TABLE session_keys (
+            agent       text NOT NULL,
+            session_key text NOT NULL,
+            session     text NOT NULL,
+            first_seen  bigint NOT NULL,
+            PRIMARY KEY (agent, session_key, session)
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -42,7 +42,8 @@ public sealed class MemoryEngine : IAsyncDisposable
         Feedback = new Feedback.FeedbackStore(Records);
         ContextNotices = new Feedback.ContextNoticeStore(Records);
         Pins = new PinStore(Records);
-        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity, Pins);
+        SessionKeys = new SessionKeyStore(Records);
+        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity, Pins, SessionKeys, time);
         _time = time;
     }
 
@@ -75,6 +76,9 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     /// <summary>Memories the user pinned: always in retained context.</summary>
     public PinStore Pins { get; }
+
+    /// <summary>The session ids each host session key has had: a new one is a reset.</summary>
+    public SessionKeyStore SessionKeys { get; }
 
     /// <summary>The user's ratings; retained context leaves out what was rated down.</summary>
     public Feedback.FeedbackStore Feedback { get; }

@@ -19,4 +19,8 @@ public sealed record RetainedItem(
     string Session,
     string Role,
     bool Untrusted,
-    double Score);
+    double Score)
+{
+    /// <summary>The line of the rendered text that carries it (0 first): adjacent turns of one exchange share a line.</summary>
+    public int Line { get; init; }
+}

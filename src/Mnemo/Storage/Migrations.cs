@@ -277,5 +277,16 @@ internal static class Migrations
         ) STRICT;
         CREATE INDEX ix_pins_agent ON pins(agent);
         """,
+        // 9: the session ids each of the host's session keys has had: a new id under a known key
+        // is a reset (/new, /reset, daily or idle rotation), and what the old ids held left the context.
+        """
+        CREATE TABLE session_keys (
+            agent       TEXT NOT NULL,
+            session_key TEXT NOT NULL,
+            session     TEXT NOT NULL,
+            first_seen  INTEGER NOT NULL,
+            PRIMARY KEY (agent, session_key, session)
+        ) STRICT;
+        """,
     ];
 }

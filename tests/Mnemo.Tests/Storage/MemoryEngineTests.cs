@@ -232,12 +232,12 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         }
 
         // What the release before context notices left on disk: schema 5, without their table and
-        // without the voice queue's node and lease (schema 7) and pins (8).
+        // without the voice queue's node and lease (schema 7), pins (8) and session keys (9).
         await using (var connection = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "mnemo.db")};Pooling=False"))
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE context_notices; DROP INDEX ix_memories_created; ALTER TABLE voice_jobs DROP COLUMN node; ALTER TABLE voice_jobs DROP COLUMN lease_until; DROP TABLE pins; PRAGMA user_version = 5;";
+            command.CommandText = "DROP TABLE context_notices; DROP INDEX ix_memories_created; ALTER TABLE voice_jobs DROP COLUMN node; ALTER TABLE voice_jobs DROP COLUMN lease_until; DROP TABLE pins; DROP TABLE session_keys; PRAGMA user_version = 5;";
             await command.ExecuteNonQueryAsync();
         }
 
