@@ -33,7 +33,7 @@ interface FeedbackAnswer {
 }
 
 /** The hooks whose events Mnemo records or wakes up on. */
-type ForwardedHook = "before_compaction" | "after_compaction" | "agent_end" | "message_received" | "session_end";
+type ForwardedHook = "before_compaction" | "after_compaction" | "agent_end" | "message_received" | "session_start" | "before_reset" | "session_end";
 
 const DEFAULT_URL = "http://127.0.0.1:7420";
 const MAX_MESSAGE_CHARS = 4000;
@@ -53,6 +53,11 @@ function messageText(message: unknown): string {
     })
     .filter((text: string) => text.length > 0)
     .join("\n");
+}
+
+/** The fields that are set: an absent one must not hide what the hook context said. */
+function present(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== null));
 }
 
 function clip(text: string, max: number): string {
@@ -120,7 +125,7 @@ export default definePluginEntry({
     const forward = (kind: ForwardedHook, pick: (event: Record<string, unknown>) => Record<string, unknown>) => {
       api.on(kind, async (event: Record<string, unknown>, ctx: HookContext) => {
         try {
-          await post(`/v1/events/${kind}`, { sessionKey: ctx.sessionKey, sessionId: ctx.sessionId, agentId: ctx.agentId, timestamp: Date.now(), ...pick(event ?? {}) }, eventTimeoutMs);
+          await post(`/v1/events/${kind}`, { sessionKey: ctx.sessionKey, sessionId: ctx.sessionId, agentId: ctx.agentId, timestamp: Date.now(), ...present(pick(event ?? {})) }, eventTimeoutMs);
           succeeded();
         } catch (error) {
           failed(kind, error);
@@ -162,6 +167,10 @@ export default definePluginEntry({
     forward("after_compaction", (e) => ({ messageCount: e.messageCount, compactedCount: e.compactedCount, tokenCount: e.tokenCount }));
     forward("agent_end", (e) => ({ success: e.success }));
     forward("message_received", (e) => ({ sessionKey: e.sessionKey, messageId: e.messageId }));
+    // A new session id under a known key is a reset (/new, /reset, rotation): Mnemo learns the key's
+    // sessions from these and from every context call, and treats what the old one held as lost.
+    forward("session_start", (e) => ({ sessionId: e.sessionId, sessionKey: e.sessionKey, resumedFrom: e.resumedFrom }));
+    forward("before_reset", (e) => ({ reason: e.reason }));
     forward("session_end", (e) => ({ sessionId: e.sessionId, sessionKey: e.sessionKey, reason: e.reason }));
   },
 });

@@ -34,7 +34,7 @@ public sealed record SearchResponseJson(List<HitJson> Hits);
 
 public sealed record ContextRequestJson(string? SessionKey, string? SessionId, string? AgentId, string? Prompt, List<string>? Messages, int? TokenBudget);
 
-public sealed record ContextItemJson(string Origin, string Kind, string Text, long MemoryId, DateTimeOffset? Timestamp, string Session, string Role, bool Untrusted);
+public sealed record ContextItemJson(string Origin, string Kind, string Text, long MemoryId, DateTimeOffset? Timestamp, string Session, string Role, bool Untrusted, int Line);
 
 public sealed record ContextResponseJson(string Text, int Tokens, long? CompactionId, List<ContextItemJson> Items, double ElapsedMs);
 

@@ -13,7 +13,7 @@ internal static class ApiMapping
     public static HitJson ToJson(this SearchHit hit) => new(hit.Memory.ToJson(), Math.Round(hit.Score, 4), hit.Snippet);
 
     public static ContextItemJson ToJson(this RetainedItem item) =>
-        new(item.Origin, item.Kind.ToString(), item.Text, item.MemoryId, item.Timestamp, item.Session, item.Role, item.Untrusted);
+        new(item.Origin, item.Kind.ToString(), item.Text, item.MemoryId, item.Timestamp, item.Session, item.Role, item.Untrusted, item.Line);
 
     public static CompactionJson ToJson(this Compaction compaction)
     {

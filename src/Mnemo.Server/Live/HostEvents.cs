@@ -12,7 +12,7 @@ namespace Mnemo.Server.Live;
 /// </summary>
 public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal, TimeProvider time, ILogger<HostEvents> logger)
 {
-    public static readonly IReadOnlyList<string> Kinds = ["before_compaction", "after_compaction", "compaction", "agent_end", "message_received", "session_end"];
+    public static readonly IReadOnlyList<string> Kinds = ["before_compaction", "after_compaction", "compaction", "agent_end", "message_received", "session_start", "before_reset", "session_end"];
 
     private readonly ConcurrentDictionary<(string Agent, string Session), long> _tokensBefore = new();
 
@@ -60,6 +60,22 @@ public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal,
                     Text(body, "summary"), Text(body, "firstKeptEntryId"), CompactionDetails.Empty, "plugin", sessionKey);
                 return await engine.RecordCompactionAsync(compaction, cancellationToken).ConfigureAwait(false);
             }
+
+            case "session_start" or "before_reset":
+                // Which session ids a key has had: the next one under it is a reset, and the
+                // retained context treats what the earlier ones held as having left the context.
+                if (sessionKey is not null && session is not null)
+                {
+                    if (Text(body, "resumedFrom") is { } previous && previous != session)
+                    {
+                        await engine.SessionKeys.ObserveAsync(agent, sessionKey, previous, at.AddMilliseconds(-1), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await engine.SessionKeys.ObserveAsync(agent, sessionKey, session, at, cancellationToken).ConfigureAwait(false);
+                }
+
+                signal.Poke();
+                return null;
 
             case "agent_end" or "message_received" or "session_end":
                 signal.Poke();

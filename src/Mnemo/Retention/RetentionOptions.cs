@@ -10,7 +10,7 @@ public sealed record RetentionOptions
     public double StandingShare { get; init; } = 0.2;
 
     /// <summary>How many hits of the hybrid search are offered to fill the budget.</summary>
-    public int SearchDepth { get; init; } = 80;
+    public int SearchDepth { get; init; } = 60;
 
     // Similarities below are on the common scale (MiniLM's cosine); other models' cosines are mapped onto it (SimilarityScale).
 

@@ -48,7 +48,7 @@ public sealed class HybridSearcher(
         var terms = QueryText.Terms(request.Query);
 
         // The memories a filter allows, read once: vector candidates and neighbours both need them.
-        var allowed = filter.IsEmpty ? null : await store.FilterIdsAsync(filter, null, cancellationToken).ConfigureAwait(false);
+        var allowed = await AllowedAsync(filter, cancellationToken).ConfigureAwait(false);
         var vectorHits = await VectorCandidatesAsync(queryVector, allowed, pool, cancellationToken).ConfigureAwait(false);
         var textHits = await store.SearchTextAsync(terms, filter, pool, cancellationToken).ConfigureAwait(false);
 
@@ -149,6 +149,38 @@ public sealed class HybridSearcher(
                 QueryText.Snippet(memories[c.Id].Text, terms)))
             .ToList();
     }
+
+    /// <summary>
+    /// The ids a filter allows, kept while the vector index reflects the same state of the store
+    /// (its watermark moves with every write and forget): an agent filter reads tens of thousands
+    /// of ids, and retained context asks for the same agent before every turn. Callers only read the set.
+    /// </summary>
+    private async Task<HashSet<long>?> AllowedAsync(MemoryFilter filter, CancellationToken cancellationToken)
+    {
+        if (filter.IsEmpty)
+        {
+            return null;
+        }
+
+        var (watermark, current) = (index.Watermark, index.Index);
+        if (_allowed.TryGetValue(filter, out var cached) && cached.Watermark == watermark && ReferenceEquals(cached.Index, current))
+        {
+            return cached.Ids;
+        }
+
+        var ids = await store.FilterIdsAsync(filter, null, cancellationToken).ConfigureAwait(false);
+        if (_allowed.Count >= MaxCachedFilters)
+        {
+            _allowed.Clear();
+        }
+
+        _allowed[filter] = (watermark, current, ids);
+        return ids;
+    }
+
+    private const int MaxCachedFilters = 16;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<MemoryFilter, (long Watermark, IVectorIndex Index, HashSet<long> Ids)> _allowed = new();
 
     /// <summary>
     /// Memories stored within a span of time the query names get the time bonus; those of a small

@@ -144,4 +144,102 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
 
         Assert.Empty(context.Items);
     }
+
+    [Fact]
+    public async Task Build_SmallTalk_BringsBackOnlyTheStandingItems()
+    {
+        using var dir = new TempDirectory();
+        await using var engine = await CompactedSessionAsync(dir, embedder, withEarlierSession: true);
+
+        var context = await engine.BuildContextAsync(new RetainedContextRequest("main", "s1", "agent:main:main", "Thanks, great!"));
+
+        Assert.Contains("metric units", context.Text, StringComparison.Ordinal);
+        Assert.Contains("Book a table for four on Friday", context.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(context.Items, i => i.Kind == SalientKind.Relevant);
+        Assert.DoesNotContain("Dr. Alvarez", context.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("gardening", context.Text, StringComparison.Ordinal);
+        Assert.True(context.Tokens <= 1200 * 0.2 + 60, $"{context.Tokens} tokens of standing items");
+    }
+
+    [Fact]
+    public async Task Build_CurrentSessionNeverCompacted_IsStillInContext_AndNotRepeated()
+    {
+        using var dir = new TempDirectory();
+        await using var engine = await CompactedSessionAsync(dir, embedder, withEarlierSession: true);
+
+        var inItsSession = await engine.BuildContextAsync(new RetainedContextRequest("main", "s0", null, "Remind me who my dentist is and where the practice is?"));
+        var elsewhere = await engine.BuildContextAsync(new RetainedContextRequest("main", "s9", null, "Remind me who my dentist is and where the practice is?"));
+
+        Assert.DoesNotContain("Dr. Alvarez", inItsSession.Text, StringComparison.Ordinal);
+        Assert.Contains("Dr. Alvarez", elsewhere.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_AfterAReset_UnderTheSameKey_BringsBackWhatTheEndedSessionHeld()
+    {
+        using var dir = new TempDirectory();
+        var root = dir.File("openclaw");
+        var old = new Transcript("old", Start);
+        old.Message("u1", "user", "Please always answer in metric units.");
+        old.Message("a1", "assistant", "Sure.");
+        old.Message("u2", "user", "My passport number is X4471902 and it expires in March.");
+        old.Message("a2", "assistant", "Noted.");
+        old.WriteTo(Path.Combine(root, "agents", "main", "sessions", "old.jsonl"));
+        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
+        await engine.IngestAsync([root]);
+        const string Key = "agent:main:main";
+
+        // The plugin asks before each turn: the old session under the key, then /new gives it a new id.
+        await engine.BuildContextAsync(new RetainedContextRequest("main", "old", Key, "Hello"));
+        var greeting = await engine.BuildContextAsync(new RetainedContextRequest("main", "new", Key, "Hello again"));
+        var question = await engine.BuildContextAsync(new RetainedContextRequest("main", "new", Key, "What was my passport number?"));
+        var otherKey = await engine.BuildContextAsync(new RetainedContextRequest("main", "elsewhere", "agent:main:telegram:group:7", "Hello again"));
+
+        Assert.Equal(["new", "old"], await engine.SessionKeys.ListAsync("main", Key, CancellationToken.None));
+        Assert.Contains("metric units", greeting.Text, StringComparison.Ordinal);
+        Assert.All(greeting.Items, i => Assert.Equal("reset", i.Origin));
+        Assert.Contains(question.Items, i => i.Origin == "reset" && i.Text.Contains("X4471902", StringComparison.Ordinal));
+        Assert.Empty(otherKey.Items);
+    }
+
+    [Fact]
+    public async Task Build_AdjacentTurns_ShareALine_AndEveryTurnIsListed()
+    {
+        using var dir = new TempDirectory();
+        var root = dir.File("openclaw");
+        var t = new Transcript("trip", Start.AddDays(-3));
+        t.Message("u1", "user", "Where should we stay in Porto for the conference?");
+        t.Message("a1", "assistant", "The Ribeira guesthouse near the river is close to the conference venue.");
+        t.Message("u2", "user", "Book the Ribeira guesthouse for three nights then.");
+        t.Message("a2", "assistant", "Done: the Ribeira guesthouse is booked for three nights, confirmation RB-2291.");
+        t.WriteTo(Path.Combine(root, "agents", "main", "sessions", "trip.jsonl"));
+        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
+        await engine.IngestAsync([root]);
+
+        var context = await engine.BuildContextAsync(new RetainedContextRequest("main", "today", null, "Which guesthouse in Porto did we book for the conference?"));
+
+        var shared = context.Items.GroupBy(i => i.Line).Where(g => g.Count() > 1).ToList();
+        Assert.NotEmpty(shared);
+        Assert.All(shared, g => Assert.Equal(g.Count(), g.Select(i => i.MemoryId).Distinct().Count()));
+        var lines = context.Text.Split('\n');
+        Assert.Contains(lines, l => l.Contains(" — ", StringComparison.Ordinal) && l.Contains("RB-2291", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith(Start.AddDays(-3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Assert.Equal(context.Items.Count, context.Items.Select(i => i.MemoryId).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(40)]
+    [InlineData(120)]
+    [InlineData(400)]
+    [InlineData(1200)]
+    public async Task Build_AnyBudget_IsNeverExceeded_AndTheCountIsExact(int budget)
+    {
+        using var dir = new TempDirectory();
+        await using var engine = await CompactedSessionAsync(dir, embedder, withEarlierSession: true);
+
+        var context = await engine.BuildContextAsync(new RetainedContextRequest("main", "s1", "agent:main:main", "What did we decide about the offsite, my dentist, the ticket and the tomatoes?", TokenBudget: budget));
+
+        Assert.True(context.Tokens <= budget, $"{context.Tokens} tokens over a budget of {budget}");
+        Assert.Equal(TokenCounter.Count(context.Text), context.Tokens);
+    }
 }

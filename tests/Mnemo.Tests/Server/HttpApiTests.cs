@@ -226,6 +226,31 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task SessionEvents_AndContextCalls_TeachTheKeysSessions_SoAResetIsKnownFromItsFirstTurn()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await TestServer.StartAsync(dir.File("data"), embedder);
+        using (var ingest = await server.Client.PostAsync("/v1/ingest", Json("""{"turns":[{"agent":"main","session":"before","id":"u1","role":"user","text":"Please always answer in metric units."}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
+        }
+
+        // OpenClaw's before_reset names the session that is ending; the new one's first turn asks for context.
+        using var reset = await server.Client.PostAsync("/v1/events/before_reset", Json("""{"sessionKey":"agent:main:main","sessionId":"before","reason":"new"}"""));
+        using var started = await server.Client.PostAsync("/v1/events/session_start", Json("""{"sessionKey":"agent:main:telegram:direct:42","sessionId":"dm-1"}"""));
+        using var context = await server.Client.PostAsync("/v1/context", Json("""{"sessionKey":"agent:main:main","sessionId":"after","prompt":"hello again"}"""));
+
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        var engine = server.Services.GetRequiredService<MemoryEngine>();
+        Assert.Equal(["after", "before"], await engine.SessionKeys.ListAsync("main", "agent:main:main", CancellationToken.None));
+        Assert.Equal(["dm-1"], await engine.SessionKeys.ListAsync("main", "agent:main:telegram:direct:42", CancellationToken.None));
+        var answer = await ReadAsync(context);
+        Assert.Contains("metric units", answer.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.All(answer.GetProperty("items").EnumerateArray(), i => Assert.Equal("reset", i.GetProperty("origin").GetString()));
+    }
+
+    [Fact]
     public void DefaultUrls_BindLoopbackOnly()
     {
         var urls = ServerOptions.DefaultUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

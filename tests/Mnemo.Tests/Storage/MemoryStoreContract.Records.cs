@@ -55,6 +55,27 @@ public abstract partial class MemoryStoreContract
     }
 
     [Fact]
+    public async Task SessionKeys_RecordEachSessionOnce_AndNameTheKeysEarlierSessions_NewestFirst()
+    {
+        var keys = new SessionKeyStore(Records);
+
+        var first = await keys.ObserveAsync("main", "agent:main:main", "s1", Hour, CancellationToken.None);
+        var again = await keys.ObserveAsync("main", "agent:main:main", "s1", Hour.AddMinutes(5), CancellationToken.None);
+        var afterReset = await keys.ObserveAsync("main", "agent:main:main", "s2", Hour.AddHours(1), CancellationToken.None);
+        var afterSecond = await keys.ObserveAsync("main", "agent:main:main", "s3", Hour.AddHours(2), CancellationToken.None);
+        await keys.ObserveAsync("main", "agent:main:telegram:group:7", "g1", Hour, CancellationToken.None);
+        await keys.ObserveAsync("work", "agent:main:main", "w1", Hour, CancellationToken.None);
+
+        Assert.Empty(first);
+        Assert.Empty(again);
+        Assert.Equal(["s1"], afterReset);
+        Assert.Equal(["s2", "s1"], afterSecond);
+        Assert.Equal(["s3", "s2", "s1"], await keys.ListAsync("main", "agent:main:main", CancellationToken.None));
+        // Another process (a second node, a restart) reads what this one wrote.
+        Assert.Equal(["s2", "s1"], await new SessionKeyStore(Records).ObserveAsync("main", "agent:main:main", "s3", Hour.AddHours(3), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Signals_CountDetections_MergeEvidence_AndAreListedByAgent()
     {
         var signals = new SignalStore(Records);
