@@ -321,7 +321,7 @@ internal static class PostgresSchema
         );
         CREATE INDEX ix_pins_agent ON pins(agent);
         """,
-        // 4: the session ids each of the host's session keys has had (a new one is a reset).
+        // 4: the session ids each of the host's session keys has had (a new one is a reset), and resets in place.
         """
         CREATE TABLE session_keys (
             agent       text NOT NULL,
@@ -329,6 +329,15 @@ internal static class PostgresSchema
             session     text NOT NULL,
             first_seen  bigint NOT NULL,
             PRIMARY KEY (agent, session_key, session)
+        );
+        CREATE TABLE session_resets (
+            agent   text NOT NULL,
+            session text NOT NULL,
+            at      bigint NOT NULL,
+            seq     bigint,
+            reason  text,
+            origin  text NOT NULL,
+            PRIMARY KEY (agent, session, at)
         );
         """,
     ];

@@ -37,13 +37,14 @@ public sealed class MemoryEngine : IAsyncDisposable
         Similarity = SimilarityScale.For(modelId);
         var redactor = new Text.Redactor(options.Redaction);
         Compactions = new CompactionStore(Records, time, redactor);
-        _pipeline = new IngestPipeline(store, index, Compactions, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
+        Resets = new SessionResetStore(Records);
+        _pipeline = new IngestPipeline(store, index, Compactions, Resets, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
         Feedback = new Feedback.FeedbackStore(Records);
         ContextNotices = new Feedback.ContextNoticeStore(Records);
         Pins = new PinStore(Records);
         SessionKeys = new SessionKeyStore(Records);
-        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity, Pins, SessionKeys, time);
+        Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity, Pins, SessionKeys, Resets, time);
         _time = time;
     }
 
@@ -79,6 +80,9 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     /// <summary>The session ids each host session key has had: a new one is a reset.</summary>
     public SessionKeyStore SessionKeys { get; }
+
+    /// <summary>Resets that kept the session id: what came before the latest left the context.</summary>
+    public SessionResetStore Resets { get; }
 
     /// <summary>The user's ratings; retained context leaves out what was rated down.</summary>
     public Feedback.FeedbackStore Feedback { get; }

@@ -154,9 +154,6 @@ public sealed record MnemoSettings(MnemoOptions Memory, ServerOptions Server, Op
         Log.Validate();
         Telemetry.Validate();
 
-        if (Memory.Retention.TokenBudget is < 0 or > 100_000)
-        {
-            throw new ArgumentException($"Retention:TokenBudget must be between 0 and 100000, not {Memory.Retention.TokenBudget}");
-        }
+        Memory.Retention.Validate();
     }
 }

@@ -74,6 +74,12 @@ public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal,
                     await engine.SessionKeys.ObserveAsync(agent, sessionKey, session, at, cancellationToken).ConfigureAwait(false);
                 }
 
+                // OpenClaw's /new may keep the session id and start it over: what it held has left the context.
+                if (kind == "before_reset" && session is not null)
+                {
+                    await engine.Resets.RecordAsync(new SessionReset(agent, session, null, at, Text(body, "reason"), "plugin"), cancellationToken).ConfigureAwait(false);
+                }
+
                 signal.Poke();
                 return null;
 

@@ -19,6 +19,7 @@ internal sealed partial class IngestPipeline(
     IMemoryStore store,
     VectorIndexManager index,
     CompactionStore compactions,
+    SessionResetStore resets,
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     string modelId,
     ChunkingOptions chunking,
@@ -76,6 +77,9 @@ internal sealed partial class IngestPipeline(
                         LogCompaction(logger, recorded.Event.Agent, recorded.Event.Session, recorded.Event.TokensBefore, recorded.FromSequence, recorded.ToSequence);
                     }
 
+                    break;
+                case ResetRead read:
+                    await resets.RecordAsync(read.Reset, cancellationToken).ConfigureAwait(false);
                     break;
                 case CheckpointRead read:
                     checkpoint = read.Cursor;

@@ -7,7 +7,8 @@ namespace Mnemo.Readers;
 
 /// <summary>
 /// Reads one OpenClaw transcript event (the same JSON in the JSONL and the SQLite era).
-/// <c>message</c> entries become turns and <c>compaction</c> entries compactions; everything else
+/// <c>message</c> entries become turns, <c>compaction</c> entries compactions and <c>reset</c>
+/// entries (a session started over under the same id) resets; everything else
 /// (session header, model changes, custom entries) holds no memory and yields null without a problem.
 /// </summary>
 internal static class OpenClawEvent
@@ -25,6 +26,7 @@ internal static class OpenClawEvent
         {
             "message" => ParseMessage(entry, agent, session, source, sequence, out problem) is { } turn ? new TurnRead(turn) : null,
             "compaction" => ParseCompaction(entry, agent, session, sequence, out problem) is { } compaction ? new CompactionRead(compaction) : null,
+            "reset" => new ResetRead(new SessionReset(agent, session, sequence, JsonValues.Timestamp(entry, "timestamp") ?? DateTimeOffset.UnixEpoch, JsonValues.String(entry, "reason"), "transcript")),
             _ => null,
         };
     }

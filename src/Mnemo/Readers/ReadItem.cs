@@ -19,3 +19,6 @@ public sealed record CheckpointRead(string Cursor) : ReadItem;
 
 /// <summary>A compaction entry read from a transcript.</summary>
 public sealed record CompactionRead(CompactionEvent Compaction) : ReadItem;
+
+/// <summary>A reset entry read from a transcript: the session started over under the same id.</summary>
+public sealed record ResetRead(SessionReset Reset) : ReadItem;

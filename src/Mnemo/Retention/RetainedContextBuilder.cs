@@ -49,16 +49,19 @@ public sealed partial class RetainedContextBuilder
     private readonly SimilarityScale _similarity;
     private readonly PinStore? _pins;
     private readonly SessionKeyStore? _sessionKeys;
+    private readonly SessionResetStore? _resets;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<(string Agent, string Session, long? To, DateTimeOffset? Before), IReadOnlyList<Salient>> _lost = new();
+    private readonly ConcurrentDictionary<(string Agent, string Session, long? Sequence, DateTimeOffset? Before), IReadOnlyList<Salient>> _lost = new();
 
     /// <param name="ratings">The user's 👍/👎 on memories: down-rated ones are left out, up-rated ones go first.</param>
     /// <param name="similarity">The model's similarity scale: the thresholds of <see cref="RetentionOptions"/> are on the common one.</param>
     /// <param name="pins">Memories the user pinned: brought back first, whatever the prompt, unless already in context.</param>
     /// <param name="sessionKeys">The sessions each host session key has had: a new one under a known key is a reset.</param>
+    /// <param name="resets">Resets that kept the session id: what came before the latest one left the context.</param>
     /// <param name="time">The clock (when a session id is first seen).</param>
-    public RetainedContextBuilder(IMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null, PinStore? pins = null, SessionKeyStore? sessionKeys = null, TimeProvider? time = null)
+    public RetainedContextBuilder(IMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null, PinStore? pins = null, SessionKeyStore? sessionKeys = null, SessionResetStore? resets = null, TimeProvider? time = null)
     {
+        _resets = resets;
         _pins = pins;
         _sessionKeys = sessionKeys;
         _time = time ?? TimeProvider.System;
@@ -76,7 +79,7 @@ public sealed partial class RetainedContextBuilder
     public async Task PrepareAsync(Compaction compaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(compaction);
-        await LostAsync(compaction.Event.Agent, compaction.Event.Session, compaction, cancellationToken).ConfigureAwait(false);
+        await LostAsync(compaction.Event.Agent, compaction.Event.Session, Cut.Of(compaction), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Drops what was cached of lost parts (after a forget, it may hold forgotten text).</summary>
@@ -96,11 +99,12 @@ public sealed partial class RetainedContextBuilder
         var queryTask = prompt.Length == 0 ? Task.FromResult<float[]?>(null) : EmbedAsync(prompt, cancellationToken);
 
         var compaction = request.Session is null ? null : await _compactions.GetLatestAsync(request.Agent, request.Session, cancellationToken).ConfigureAwait(false);
+        var reset = request.Session is null || _resets is null ? null : await _resets.LatestAsync(request.Agent, request.Session, cancellationToken).ConfigureAwait(false);
         var resetFrom = request.Session is { } session && request.SessionKey is { Length: > 0 } key && _sessionKeys is not null
             ? await _sessionKeys.ObserveAsync(request.Agent, key, session, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false)
             : [];
         var query = await queryTask.ConfigureAwait(false);
-        var view = new SessionView(request.Session, compaction, resetFrom);
+        var view = new SessionView(request.Session, compaction, reset is null ? null : Cut.Of(reset), resetFrom);
 
         var standing = await StandingAsync(request, view, prompt, terms, query, cancellationToken).ConfigureAwait(false);
         var relevant = recalls && query is not null ? await RelevantAsync(request, view, prompt, terms, query, cancellationToken).ConfigureAwait(false) : [];
@@ -137,27 +141,36 @@ public sealed partial class RetainedContextBuilder
         "danke", "gracias", "bonjour",
     };
 
-    /// <summary>What the context holds of a session: where the last cut is, and the sessions a reset ended.</summary>
-    private sealed record SessionView(string? Session, Compaction? Compaction, IReadOnlyList<string> ResetFrom)
+    /// <summary>Where the model's context of a session starts: after a compaction's last dropped entry, or after a reset entry.</summary>
+    /// <param name="Sequence">The last position that left the context, when known.</param>
+    /// <param name="At">When the cut was made (what is older left, when no position is known).</param>
+    private sealed record Cut(long? Sequence, DateTimeOffset At)
     {
-        /// <summary>Whether a memory is still in the model's context: this session from its last cut on (all of it when never compacted).</summary>
-        public bool InContext(Memory memory)
-        {
-            if (Session is null || memory.Session != Session)
-            {
-                return false;
-            }
+        public static Cut Of(Compaction compaction) => new(compaction.ToSequence, compaction.Event.Timestamp);
 
-            return Compaction switch
-            {
-                null => true,
-                { ToSequence: { } to } => memory.Sequence >= to,
-                _ => memory.Timestamp is not { } ts || ts >= Compaction.Event.Timestamp,
-            };
-        }
+        public static Cut Of(SessionReset reset) => new(reset.Sequence, reset.Timestamp);
+
+        /// <summary>Whether a memory of the session came before the cut.</summary>
+        public bool IsBefore(Memory memory) => Sequence is { } last
+            ? memory.Sequence <= last
+            : memory.Timestamp is { } ts && ts < At;
+    }
+
+    /// <summary>What the context holds of a session: its cuts (the last compaction, the last reset in place), and the sessions a new id ended.</summary>
+    private sealed record SessionView(string? Session, Compaction? Compaction, Cut? Reset, IReadOnlyList<string> ResetFrom)
+    {
+        public Cut? CompactionCut { get; } = Compaction is null ? null : Cut.Of(Compaction);
+
+        /// <summary>Whether a memory is still in the model's context: this session after its cuts (all of it when never cut).</summary>
+        public bool InContext(Memory memory) =>
+            Session is not null && memory.Session == Session
+            && CompactionCut?.IsBefore(memory) != true
+            && Reset?.IsBefore(memory) != true;
 
         public string Origin(Memory memory) =>
-            memory.Session == Session ? "compaction" : ResetFrom.Contains(memory.Session, StringComparer.Ordinal) ? "reset" : "earlier";
+            memory.Session == Session
+                ? (Reset?.IsBefore(memory) == true ? "reset" : "compaction")
+                : ResetFrom.Contains(memory.Session, StringComparer.Ordinal) ? "reset" : "earlier";
     }
 
     /// <summary>A line's source: a memory (a whole turn, or one salient sentence of it) or a host note.</summary>
@@ -192,14 +205,19 @@ public sealed partial class RetainedContextBuilder
 
         // What left the context: this session before its last cut, and the session a reset ended.
         var lost = new List<Salient>();
-        if (view.Compaction is { } compaction)
+        if (view.Reset is { } reset)
         {
-            lost.AddRange(await LostAsync(request.Agent, compaction.Event.Session, compaction, cancellationToken).ConfigureAwait(false));
+            // A reset in place: the whole session before it is lost, compacted part included.
+            lost.AddRange(await LostAsync(request.Agent, view.Session!, reset, cancellationToken).ConfigureAwait(false));
+        }
+        else if (view.CompactionCut is { } cut)
+        {
+            lost.AddRange(await LostAsync(request.Agent, view.Session!, cut, cancellationToken).ConfigureAwait(false));
         }
 
         if (view.ResetFrom.Count > 0)
         {
-            lost.AddRange(await LostAsync(request.Agent, view.ResetFrom[0], null, cancellationToken).ConfigureAwait(false));
+            lost.AddRange(await LostAsync(request.Agent, view.ResetFrom[0], cut: null, cancellationToken).ConfigureAwait(false));
         }
 
         var promptTerms = terms.Where(t => t.Length >= 3).Select(SalientText.Normalize).Where(t => t.Length > 0).ToHashSet(StringComparer.Ordinal);
@@ -229,16 +247,16 @@ public sealed partial class RetainedContextBuilder
         return picks;
     }
 
-    /// <summary>The salient sentences of a lost part, newest first: before a compaction's cut, or a whole ended session.</summary>
-    private async Task<IReadOnlyList<Salient>> LostAsync(string agent, string session, Compaction? compaction, CancellationToken cancellationToken)
+    /// <summary>The salient sentences of a lost part, newest first: a session before a cut, or a whole ended session.</summary>
+    private async Task<IReadOnlyList<Salient>> LostAsync(string agent, string session, Cut? cut, CancellationToken cancellationToken)
     {
-        var key = (agent, session, compaction?.ToSequence, compaction is { ToSequence: null } ? compaction.Event.Timestamp : (DateTimeOffset?)null);
+        var key = (agent, session, cut?.Sequence, cut is { Sequence: null } ? cut.At : (DateTimeOffset?)null);
         if (_lost.TryGetValue(key, out var cached))
         {
             return cached;
         }
 
-        var memories = await _store.GetSessionMemoriesAsync(agent, session, key.ToSequence, key.Item4, _options.MaxLostMemories, cancellationToken).ConfigureAwait(false);
+        var memories = await _store.GetSessionMemoriesAsync(agent, session, key.Sequence, key.Item4, _options.MaxLostMemories, cancellationToken).ConfigureAwait(false);
         var candidates = new List<Salient>();
         for (var i = 0; i < memories.Count; i++)
         {

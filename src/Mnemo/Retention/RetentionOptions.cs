@@ -25,4 +25,25 @@ public sealed record RetentionOptions
 
     /// <summary>The prompt is cut to this many characters before it is embedded.</summary>
     public int MaxPromptChars { get; init; } = 2000;
+
+    /// <summary>Refuses values that cannot work, naming the setting.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        static void Check(bool ok, FormattableString message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        Check(TokenBudget is >= 0 and <= 100_000, $"Retention:TokenBudget must be between 0 and 100000, not {TokenBudget}");
+        Check(StandingShare is >= 0 and <= 1, $"Retention:StandingShare must be between 0 and 1, not {StandingShare}");
+        Check(SearchDepth is >= 1 and <= 500, $"Retention:SearchDepth must be between 1 and 500, not {SearchDepth}");
+        Check(MinRecallSimilarity is >= -1 and <= 1, $"Retention:MinRecallSimilarity must be between -1 and 1, not {MinRecallSimilarity}");
+        Check(MinRelevance is >= -1 and <= 1, $"Retention:MinRelevance must be between -1 and 1, not {MinRelevance}");
+        Check(MaxLostMemories is >= 0 and <= 100_000, $"Retention:MaxLostMemories must be between 0 and 100000, not {MaxLostMemories}");
+        Check(MaxPromptChars is >= 1 and <= 100_000, $"Retention:MaxPromptChars must be between 1 and 100000, not {MaxPromptChars}");
+    }
 }

@@ -51,6 +51,13 @@ public sealed class CompactionStore
             existing = await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND entry_id = @entry", compaction, cancellationToken).ConfigureAwait(false)
                 ?? await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND entry_id IS NULL AND at BETWEEN @from AND @to ORDER BY ABS(at - @at)", compaction, cancellationToken).ConfigureAwait(false);
         }
+        else if (compaction.SessionKey is not null)
+        {
+            // A plugin report completes a record no report has completed yet (one with a session
+            // key had its report): in a run of compactions the report can arrive before its
+            // transcript entry, when the nearest record is the previous, finished compaction.
+            existing = await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND session_key IS NULL AND at BETWEEN @from AND @to ORDER BY ABS(at - @at)", compaction, cancellationToken).ConfigureAwait(false);
+        }
         else
         {
             existing = await FindOneAsync(connection, transaction, "agent = @agent AND session = @session AND at BETWEEN @from AND @to ORDER BY ABS(at - @at)", compaction, cancellationToken).ConfigureAwait(false);

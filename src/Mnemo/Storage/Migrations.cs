@@ -277,8 +277,8 @@ internal static class Migrations
         ) STRICT;
         CREATE INDEX ix_pins_agent ON pins(agent);
         """,
-        // 9: the session ids each of the host's session keys has had: a new id under a known key
-        // is a reset (/new, /reset, daily or idle rotation), and what the old ids held left the context.
+        // 9: the session ids each of the host's session keys has had (a new id under a known key
+        // is a reset: /new, /reset, daily or idle rotation), and resets that keep the session id.
         """
         CREATE TABLE session_keys (
             agent       TEXT NOT NULL,
@@ -286,6 +286,18 @@ internal static class Migrations
             session     TEXT NOT NULL,
             first_seen  INTEGER NOT NULL,
             PRIMARY KEY (agent, session_key, session)
+        ) STRICT;
+
+        -- Resets in place (OpenClaw's /new keeps the session id and appends a reset entry):
+        -- everything the session held before one has left the context too.
+        CREATE TABLE session_resets (
+            agent   TEXT NOT NULL,
+            session TEXT NOT NULL,
+            at      INTEGER NOT NULL,
+            seq     INTEGER,
+            reason  TEXT,
+            origin  TEXT NOT NULL,
+            PRIMARY KEY (agent, session, at)
         ) STRICT;
         """,
     ];

@@ -203,6 +203,38 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task Build_AfterAResetInPlace_TheSessionBeforeItIsLost_AndComesBack()
+    {
+        using var dir = new TempDirectory();
+        var root = dir.File("openclaw");
+        var t = new Transcript("main-session", Start);
+        t.Message("u1", "user", "Please always answer in metric units.");
+        t.Message("a1", "assistant", "Sure.");
+        t.Message("u2", "user", "My gym locker code is 4471.");
+        t.Message("a2", "assistant", "Noted.");
+        t.Compaction("c1", firstKeptEntryId: "u2", summary: "Units and small talk.");
+        t.Message("u3", "user", "The roof repair quote came to 3,250 euros.");
+        t.Message("a3", "assistant", "Noted.");
+        // OpenClaw 2026.9's /new keeps the session id and appends a reset entry.
+        t.Reset("r1");
+        t.Message("u4", "user", "Hello again");
+        t.WriteTo(Path.Combine(root, "agents", "main", "sessions", "main-session.jsonl"));
+        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
+        await engine.IngestAsync([root]);
+
+        var reset = await engine.Resets.LatestAsync("main", "main-session", CancellationToken.None);
+        var locker = await engine.BuildContextAsync(new RetainedContextRequest("main", "main-session", "agent:main:main", "What's my gym locker code?"));
+        var roof = await engine.BuildContextAsync(new RetainedContextRequest("main", "main-session", "agent:main:main", "How much was the roof repair quote?"));
+        var greeting = await engine.BuildContextAsync(new RetainedContextRequest("main", "main-session", "agent:main:main", "Hello again"));
+
+        Assert.Equal(("new", 9L), (reset?.Reason, reset?.Sequence));
+        Assert.Contains(locker.Items, i => i.Text.Contains("4471", StringComparison.Ordinal));
+        // Kept by the compaction, then lost to the reset: it is back, marked as what the reset took.
+        Assert.Contains(roof.Items, i => i.Origin == "reset" && i.Text.Contains("3,250", StringComparison.Ordinal));
+        Assert.Contains("metric units", greeting.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Build_AdjacentTurns_ShareALine_AndEveryTurnIsListed()
     {
         using var dir = new TempDirectory();
@@ -241,5 +273,24 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
 
         Assert.True(context.Tokens <= budget, $"{context.Tokens} tokens over a budget of {budget}");
         Assert.Equal(TokenCounter.Count(context.Text), context.Tokens);
+    }
+
+    [Theory]
+    [InlineData(nameof(RetentionOptions.StandingShare))]
+    [InlineData(nameof(RetentionOptions.SearchDepth))]
+    [InlineData(nameof(RetentionOptions.TokenBudget))]
+    public void Options_OutOfRange_AreRefusedNamingTheSetting(string setting)
+    {
+        var options = setting switch
+        {
+            nameof(RetentionOptions.StandingShare) => new RetentionOptions { StandingShare = 1.5 },
+            nameof(RetentionOptions.SearchDepth) => new RetentionOptions { SearchDepth = 0 },
+            _ => new RetentionOptions { TokenBudget = -1 },
+        };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Retention:" + setting, error.Message, StringComparison.Ordinal);
+        new RetentionOptions().Validate();
     }
 }

@@ -245,6 +245,7 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
         var engine = server.Services.GetRequiredService<MemoryEngine>();
         Assert.Equal(["after", "before"], await engine.SessionKeys.ListAsync("main", "agent:main:main", CancellationToken.None));
         Assert.Equal(["dm-1"], await engine.SessionKeys.ListAsync("main", "agent:main:telegram:direct:42", CancellationToken.None));
+        Assert.Equal(("new", "plugin"), (await engine.Resets.LatestAsync("main", "before", CancellationToken.None)) is { } r ? (r.Reason, r.Origin) : default);
         var answer = await ReadAsync(context);
         Assert.Contains("metric units", answer.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.All(answer.GetProperty("items").EnumerateArray(), i => Assert.Equal("reset", i.GetProperty("origin").GetString()));

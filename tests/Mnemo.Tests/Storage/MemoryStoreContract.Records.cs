@@ -155,6 +155,29 @@ public abstract partial class MemoryStoreContract
     }
 
     [Fact]
+    public async Task Compactions_InARun_APluginReportAheadOfItsEntry_DoesNotMergeIntoThePreviousOne()
+    {
+        await WriteAsync([.. Enumerable.Range(1, 9).Select(i => Item("s1", i, $"turn {i}"))]);
+        var compactions = new CompactionStore(Records, TimeProvider.System);
+        var second = new CompactionEvent("family", "s1", "c2", 4, Day.AddMinutes(4), 12000, 800, "Summary", "e3", CompactionDetails.Empty, "transcript");
+        var report = second with { EntryId = null, Sequence = null, Origin = "plugin", SessionKey = "agent:family:main", Summary = null, TokensBefore = 15000 };
+
+        await compactions.RecordAsync(second, CancellationToken.None);
+        await compactions.RecordAsync(report, CancellationToken.None);
+        // The third compaction two minutes later: OpenClaw's report comes before the transcript is read.
+        var (early, earlyNew) = await compactions.RecordAsync(report with { Timestamp = Day.AddMinutes(6), TokensBefore = 16000 }, CancellationToken.None);
+        var (third, thirdNew) = await compactions.RecordAsync(second with { EntryId = "c3", Sequence = 8, Timestamp = Day.AddMinutes(6), FirstKeptEntryId = "e7" }, CancellationToken.None);
+
+        Assert.True(earlyNew);
+        Assert.False(thirdNew);
+        Assert.Equal(early.Id, third.Id);
+        var all = await compactions.ListAsync("family", "s1", null, 10, CancellationToken.None);
+        Assert.Equal(2, all.Count);
+        Assert.All(all, c => Assert.Equal("agent:family:main", c.Event.SessionKey));
+        Assert.Equal(["c2", "c3"], all.Select(c => c.Event.EntryId).Order());
+    }
+
+    [Fact]
     public async Task Jobs_LeaseIsHeldByOneOwner_RunsAreKept_AndTheLeaseIsReleasedOnCompletion()
     {
         var jobs = new JobStore(Records);

@@ -49,6 +49,13 @@ public sealed class Transcript
         _last = id;
     }
 
+    /// <summary>A reset entry, as OpenClaw's /new appends it: the session starts over under the same id.</summary>
+    public void Reset(string id, string reason = "new")
+    {
+        _lines.Add(JsonSerializer.Serialize(new { type = "reset", id, parentId = _last, timestamp = Time(_lines.Count), reason }));
+        _last = id;
+    }
+
     public string Time(int minutes) => _start.AddMinutes(minutes).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     public void WriteTo(string path)
