@@ -115,7 +115,7 @@ public sealed partial class RetainedContextBuilder
             relevant = ApplyRatings(relevant, rated);
         }
 
-        var inContext = InContextText(request.InContext, compaction?.Event.Summary);
+        var inContext = InContextText(request.InContext, view.SummaryInContext ? compaction?.Event.Summary : null);
         var neighbours = relevant.Count == 0
             ? []
             : await _store.GetNeighboursAsync([.. relevant.Select(c => c.Memory!.Id)], cancellationToken).ConfigureAwait(false);
@@ -160,6 +160,9 @@ public sealed partial class RetainedContextBuilder
     private sealed record SessionView(string? Session, Compaction? Compaction, Cut? Reset, IReadOnlyList<string> ResetFrom)
     {
         public Cut? CompactionCut { get; } = Compaction is null ? null : Cut.Of(Compaction);
+
+        /// <summary>Whether the compaction's summary is still in context: a reset after it took the summary too.</summary>
+        public bool SummaryInContext => Compaction is not null && (Reset is null || Reset.At < Compaction.Event.Timestamp);
 
         /// <summary>Whether a memory is still in the model's context: this session after its cuts (all of it when never cut).</summary>
         public bool InContext(Memory memory) =>

@@ -212,7 +212,8 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
         t.Message("a1", "assistant", "Sure.");
         t.Message("u2", "user", "My gym locker code is 4471.");
         t.Message("a2", "assistant", "Noted.");
-        t.Compaction("c1", firstKeptEntryId: "u2", summary: "Units and small talk.");
+        // The summary quotes the kept turns, as OpenClaw's does: after the reset it is gone too.
+        t.Compaction("c1", firstKeptEntryId: "u2", summary: "Units and small talk.\n## Recent turns preserved verbatim\n- User: My gym locker code is 4471.");
         t.Message("u3", "user", "The roof repair quote came to 3,250 euros.");
         t.Message("a3", "assistant", "Noted.");
         // OpenClaw 2026.9's /new keeps the session id and appends a reset entry.
