@@ -35,10 +35,7 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Harness.WriteOpenClawConfig(home, model.BaseAddress, gatewayPort);
 
             // The wiring a user gets: `mnemo init --openclaw --apply` runs OpenClaw's own CLI.
-            var init = Harness.MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
-            init.Environment["PATH"] = Path.GetDirectoryName(openClaw.Node) + ":" + Environment.GetEnvironmentVariable("PATH");
-            var (initCode, initOut, initErr) = await OpenClawInstall.RunAsync(init, TimeSpan.FromMinutes(4));
-            Assert.True(initCode == 0, $"mnemo init --openclaw --apply failed: {initOut}\n{initErr}");
+            await Harness.InitOpenClawAsync(openClaw, data, mnemoPort, home);
             var wired = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(home, ".openclaw", "openclaw.json")))!;
             Assert.Equal(true, (bool?)wired["plugins"]?["entries"]?["mnemo"]?["hooks"]?["allowConversationAccess"]);
             Assert.NotNull(wired["mcp"]?["servers"]?["mnemo"]?["command"]);
@@ -48,20 +45,16 @@ public sealed class CompactionRecoveryTests(ITestOutputHelper output)
             Assert.Contains("transcribe", transcriber?["args"]?.AsArray().Select(a => (string?)a) ?? []);
             Step("wired OpenClaw with mnemo init", clock);
 
-            var serve = Harness.MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
             // Digests go to the user through OpenClaw's own webhook; jobs run when the test says.
-            serve.Environment["MNEMO_Delivery__OpenClaw__Url"] = $"http://127.0.0.1:{gatewayPort}/hooks/agent";
-            serve.Environment["MNEMO_Delivery__OpenClaw__Token"] = HookToken;
-            serve.Environment["MNEMO_Schedule__Enabled"] = "false";
-            mnemo = Process.Start(serve)!;
-            var mnemoLog = Harness.Capture(mnemo);
-            await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Harness.Token(data));
+            (mnemo, var mnemoLog) = await Harness.StartServeAsync(data, mnemoPort, home, new Dictionary<string, string>
+            {
+                ["MNEMO_Delivery__OpenClaw__Url"] = $"http://127.0.0.1:{gatewayPort}/hooks/agent",
+                ["MNEMO_Delivery__OpenClaw__Token"] = HookToken,
+                ["MNEMO_Schedule__Enabled"] = "false",
+            });
+            using var http = Harness.Client(data, mnemoPort);
 
-            gateway = Process.Start(openClaw.StartInfo(home, "gateway", "run", "--bind", "loopback", "--port", gatewayPort.ToString(CultureInfo.InvariantCulture)))!;
-            Harness.DrainInBackground(gateway);
-            await OpenClawInstall.WaitForPortAsync(gatewayPort, gateway, TimeSpan.FromMinutes(2));
+            gateway = await Harness.StartGatewayAsync(openClaw, home, gatewayPort);
             Step("mnemo serve and the OpenClaw gateway are up", clock);
 
             // Facts early, then enough small talk that they are not among the turns a summary keeps verbatim.

@@ -134,6 +134,65 @@ internal static class Harness
     }
 
     /// <summary>Stops the processes a test started (gateway first, then mnemo) and deletes its folder.</summary>
+    /// <summary>The wiring a user gets: <c>mnemo init --openclaw --apply</c> runs OpenClaw's own CLI; fails the test when it fails.</summary>
+    internal static async Task InitOpenClawAsync(OpenClawInstall openClaw, string data, int mnemoPort, string home)
+    {
+        var init = MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
+        init.Environment["PATH"] = Path.GetDirectoryName(openClaw.Node) + ":" + Environment.GetEnvironmentVariable("PATH");
+        var (code, stdout, stderr) = await OpenClawInstall.RunAsync(init, TimeSpan.FromMinutes(4));
+        Xunit.Assert.True(code == 0, $"mnemo init --openclaw --apply failed: {stdout}\n{stderr}");
+    }
+
+    /// <summary>Starts <c>mnemo serve</c> on the OpenClaw home and waits for its port; its output is kept for diagnostics.</summary>
+    internal static async Task<(Process Process, System.Text.StringBuilder Log)> StartServeAsync(string data, int port, string home, IReadOnlyDictionary<string, string> environment)
+    {
+        var serve = MnemoStartInfo(data, port, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
+        foreach (var (name, value) in environment)
+        {
+            serve.Environment[name] = value;
+        }
+
+        var process = Process.Start(serve)!;
+        var log = Capture(process);
+        try
+        {
+            await OpenClawInstall.WaitForPortAsync(port, process, TimeSpan.FromMinutes(1));
+        }
+        catch
+        {
+            await OpenClawInstall.StopAsync(process);
+            throw;
+        }
+
+        return (process, log);
+    }
+
+    /// <summary>A client of the started serve, with its API token.</summary>
+    internal static HttpClient Client(string data, int port)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(data));
+        return http;
+    }
+
+    /// <summary>OpenClaw's gateway on loopback, ready for turns.</summary>
+    internal static async Task<Process> StartGatewayAsync(OpenClawInstall openClaw, string home, int port)
+    {
+        var gateway = Process.Start(openClaw.StartInfo(home, "gateway", "run", "--bind", "loopback", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))!;
+        DrainInBackground(gateway);
+        try
+        {
+            await OpenClawInstall.WaitForPortAsync(port, gateway, TimeSpan.FromMinutes(2));
+        }
+        catch
+        {
+            await OpenClawInstall.StopAsync(gateway);
+            throw;
+        }
+
+        return gateway;
+    }
+
     internal static async Task StopAndDeleteAsync(DirectoryInfo root, params Process?[] processes)
     {
         foreach (var process in processes.OfType<Process>())

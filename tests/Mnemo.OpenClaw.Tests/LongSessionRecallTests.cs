@@ -98,22 +98,15 @@ public sealed class LongSessionRecallTests(ITestOutputHelper output)
         try
         {
             Harness.WriteOpenClawConfig(home, model.BaseAddress, gatewayPort);
-            var init = Harness.MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
-            init.Environment["PATH"] = Path.GetDirectoryName(openClaw.Node) + ":" + Environment.GetEnvironmentVariable("PATH");
-            var (initCode, initOut, initErr) = await OpenClawInstall.RunAsync(init, TimeSpan.FromMinutes(4));
-            Assert.True(initCode == 0, $"mnemo init --openclaw --apply failed: {initOut}\n{initErr}");
+            await Harness.InitOpenClawAsync(openClaw, data, mnemoPort, home);
 
-            var serve = Harness.MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
-            serve.Environment["MNEMO_Schedule__Enabled"] = "false";
-            mnemo = Process.Start(serve)!;
-            var mnemoLog = Harness.Capture(mnemo);
-            await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Harness.Token(data));
+            (mnemo, var mnemoLog) = await Harness.StartServeAsync(data, mnemoPort, home, new Dictionary<string, string>
+            {
+                ["MNEMO_Schedule__Enabled"] = "false",
+            });
+            using var http = Harness.Client(data, mnemoPort);
 
-            gateway = Process.Start(openClaw.StartInfo(home, "gateway", "run", "--bind", "loopback", "--port", gatewayPort.ToString(CultureInfo.InvariantCulture)))!;
-            Harness.DrainInBackground(gateway);
-            await OpenClawInstall.WaitForPortAsync(gatewayPort, gateway, TimeSpan.FromMinutes(2));
+            gateway = await Harness.StartGatewayAsync(openClaw, home, gatewayPort);
             Step("wired OpenClaw with mnemo init; mnemo serve and the gateway are up", clock);
 
             string Diagnostics() => $"mnemo serve said:\n{mnemoLog}\nOpenClaw log:\n{Harness.Tail(Path.Combine(home, "openclaw.log"))}";

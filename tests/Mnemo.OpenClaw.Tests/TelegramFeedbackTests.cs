@@ -44,26 +44,19 @@ public sealed class TelegramFeedbackTests(ITestOutputHelper output)
                 ["allowFrom"] = new JsonArray(User.ToString(CultureInfo.InvariantCulture)),
                 ["capabilities"] = new JsonObject { ["inlineButtons"] = "all" },
             });
-            var init = Harness.MnemoStartInfo(data, mnemoPort, home, "init", "--openclaw", "--apply", "--openclaw-command", $"{openClaw.Node} {openClaw.Entry}");
-            init.Environment["PATH"] = Path.GetDirectoryName(openClaw.Node) + ":" + Environment.GetEnvironmentVariable("PATH");
-            var (initCode, initOut, initErr) = await OpenClawInstall.RunAsync(init, TimeSpan.FromMinutes(4));
-            Assert.True(initCode == 0, $"mnemo init --openclaw --apply failed: {initOut}\n{initErr}");
+            await Harness.InitOpenClawAsync(openClaw, data, mnemoPort, home);
 
-            var serve = Harness.MnemoStartInfo(data, mnemoPort, home, "serve", "--openclaw-dir", Path.Combine(home, ".openclaw"));
-            serve.Environment["MNEMO_Delivery__Telegram__BotToken"] = bot.Token;
-            serve.Environment["MNEMO_Delivery__Telegram__ChatId"] = User.ToString(CultureInfo.InvariantCulture);
-            serve.Environment["MNEMO_Delivery__Telegram__ApiBaseUrl"] = bot.BaseUrl;
-            serve.Environment["MNEMO_Delivery__Telegram__Mode"] = "none";
-            serve.Environment["MNEMO_Schedule__Enabled"] = "false";
-            mnemo = Process.Start(serve)!;
-            var mnemoLog = Harness.Capture(mnemo);
-            await OpenClawInstall.WaitForPortAsync(mnemoPort, mnemo, TimeSpan.FromMinutes(1));
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mnemoPort}") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Harness.Token(data));
+            (mnemo, var mnemoLog) = await Harness.StartServeAsync(data, mnemoPort, home, new Dictionary<string, string>
+            {
+                ["MNEMO_Delivery__Telegram__BotToken"] = bot.Token,
+                ["MNEMO_Delivery__Telegram__ChatId"] = User.ToString(CultureInfo.InvariantCulture),
+                ["MNEMO_Delivery__Telegram__ApiBaseUrl"] = bot.BaseUrl,
+                ["MNEMO_Delivery__Telegram__Mode"] = "none",
+                ["MNEMO_Schedule__Enabled"] = "false",
+            });
+            using var http = Harness.Client(data, mnemoPort);
 
-            gateway = Process.Start(openClaw.StartInfo(home, "gateway", "run", "--bind", "loopback", "--port", gatewayPort.ToString(CultureInfo.InvariantCulture)))!;
-            Harness.DrainInBackground(gateway);
-            await OpenClawInstall.WaitForPortAsync(gatewayPort, gateway, TimeSpan.FromMinutes(2));
+            gateway = await Harness.StartGatewayAsync(openClaw, home, gatewayPort);
             var polled = await Harness.WaitForAsync(() => bot.Calls.Any(c => c.Method == "getUpdates"), TimeSpan.FromMinutes(1));
             Assert.True(polled, $"OpenClaw's Telegram channel never polled the stand-in; calls: {string.Join(", ", bot.Calls.Select(c => c.Method))}\nOpenClaw log:\n{Harness.Tail(Path.Combine(home, "openclaw.log"))}");
             Step("mnemo serve up; OpenClaw polls its Telegram bot", clock);

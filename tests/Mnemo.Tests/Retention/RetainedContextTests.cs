@@ -42,6 +42,20 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
         return engine;
     }
 
+    /// <summary>An engine that has read these transcripts as agent main's sessions.</summary>
+    private static async Task<MemoryEngine> IngestedAsync(TempDirectory dir, EmbedderFixture embedder, params Transcript[] transcripts)
+    {
+        var root = dir.File("openclaw");
+        foreach (var transcript in transcripts)
+        {
+            transcript.WriteTo(Path.Combine(root, "agents", "main", "sessions", transcript.SessionId + ".jsonl"));
+        }
+
+        var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
+        await engine.IngestAsync([root]);
+        return engine;
+    }
+
     [Fact]
     public async Task Build_AfterCompaction_BringsBackIdentifiersPreferencesAndOpenRequests()
     {
@@ -178,15 +192,12 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
     public async Task Build_AfterAReset_UnderTheSameKey_BringsBackWhatTheEndedSessionHeld()
     {
         using var dir = new TempDirectory();
-        var root = dir.File("openclaw");
         var old = new Transcript("old", Start);
         old.Message("u1", "user", "Please always answer in metric units.");
         old.Message("a1", "assistant", "Sure.");
         old.Message("u2", "user", "My passport number is X4471902 and it expires in March.");
         old.Message("a2", "assistant", "Noted.");
-        old.WriteTo(Path.Combine(root, "agents", "main", "sessions", "old.jsonl"));
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestAsync([root]);
+        await using var engine = await IngestedAsync(dir, embedder, old);
         const string Key = "agent:main:main";
 
         // The plugin asks before each turn: the old session under the key, then /new gives it a new id.
@@ -206,7 +217,6 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
     public async Task Build_AfterAResetInPlace_TheSessionBeforeItIsLost_AndComesBack()
     {
         using var dir = new TempDirectory();
-        var root = dir.File("openclaw");
         var t = new Transcript("main-session", Start);
         t.Message("u1", "user", "Please always answer in metric units.");
         t.Message("a1", "assistant", "Sure.");
@@ -219,9 +229,7 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
         // OpenClaw 2026.9's /new keeps the session id and appends a reset entry.
         t.Reset("r1");
         t.Message("u4", "user", "Hello again");
-        t.WriteTo(Path.Combine(root, "agents", "main", "sessions", "main-session.jsonl"));
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestAsync([root]);
+        await using var engine = await IngestedAsync(dir, embedder, t);
 
         var reset = await engine.Resets.LatestAsync("main", "main-session", CancellationToken.None);
         var locker = await engine.BuildContextAsync(new RetainedContextRequest("main", "main-session", "agent:main:main", "What's my gym locker code?"));
@@ -239,15 +247,12 @@ public sealed class RetainedContextTests(EmbedderFixture embedder)
     public async Task Build_AdjacentTurns_ShareALine_AndEveryTurnIsListed()
     {
         using var dir = new TempDirectory();
-        var root = dir.File("openclaw");
         var t = new Transcript("trip", Start.AddDays(-3));
         t.Message("u1", "user", "Where should we stay in Porto for the conference?");
         t.Message("a1", "assistant", "The Ribeira guesthouse near the river is close to the conference venue.");
         t.Message("u2", "user", "Book the Ribeira guesthouse for three nights then.");
         t.Message("a2", "assistant", "Done: the Ribeira guesthouse is booked for three nights, confirmation RB-2291.");
-        t.WriteTo(Path.Combine(root, "agents", "main", "sessions", "trip.jsonl"));
-        await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder);
-        await engine.IngestAsync([root]);
+        await using var engine = await IngestedAsync(dir, embedder, t);
 
         var context = await engine.BuildContextAsync(new RetainedContextRequest("main", "today", null, "Which guesthouse in Porto did we book for the conference?"));
 

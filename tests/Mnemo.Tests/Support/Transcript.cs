@@ -12,9 +12,12 @@ public sealed class Transcript
 
     public Transcript(string sessionId, DateTimeOffset start)
     {
+        SessionId = sessionId;
         _start = start;
         _lines.Add(JsonSerializer.Serialize(new { type = "session", version = 3, id = sessionId, timestamp = Time(0), cwd = "/tmp" }));
     }
+
+    public string SessionId { get; }
 
     public IReadOnlyList<string> Lines => _lines;
 
