@@ -14,6 +14,8 @@ public sealed class SessionKeyStore(IRecordDatabase store)
     /// <summary>At most this many earlier sessions of a key are returned.</summary>
     public const int MaxEarlier = 8;
 
+    private const int MaxKnownKeys = 4096;
+
     // What this process has recorded already: a context call per turn costs no write once its session is known.
     private readonly ConcurrentDictionary<(string Agent, string Key), Known> _known = new();
 
@@ -51,11 +53,17 @@ public sealed class SessionKeyStore(IRecordDatabase store)
             }
         }
 
+        // Keys such as hook:<uuid> are new on every webhook run: the memory of them stays bounded.
+        if (_known.Count >= MaxKnownKeys)
+        {
+            _known.Clear();
+        }
+
         _known[(agent, key)] = new Known(session, earlier);
         return earlier;
     }
 
-    /// <summary>The key's sessions, the most recent first (the dashboard and tests).</summary>
+    /// <summary>The key's sessions, the most recent first.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(string agent, string key, CancellationToken cancellationToken)
     {
         var sessions = new List<string>();
