@@ -14,7 +14,7 @@ namespace Mnemo.Bench;
 
 internal static class MacroBenchmark
 {
-    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false, bool digestsOnly = false, bool searchOnly = false)
+    public static async Task<int> RunAsync(string locomoPath, bool quick, int[]? sizes = null, bool contextOnly = false, bool digestsOnly = false, bool searchOnly = false, bool ingestOnly = false)
     {
         Console.WriteLine($"# Mnemo macro benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         var issues = new List<ReadIssue>();
@@ -31,6 +31,11 @@ internal static class MacroBenchmark
         if (sizes is null && !contextOnly && !searchOnly)
         {
             await IngestAgainstModelAsync(embedder, turns.Take(quick ? 500 : 2000).ToList());
+        }
+
+        if (ingestOnly)
+        {
+            return 0;
         }
 
         // Real embeddings of real turns, then perturbed copies up to the store size: a realistic

@@ -39,4 +39,4 @@ if (args.Contains("--voice"))
     return 0;
 }
 
-return await MacroBenchmark.RunAsync(locomo, quick, sizes, contextOnly: args.Contains("--context"), digestsOnly: args.Contains("--digests"), searchOnly: args.Contains("--search"));
+return await MacroBenchmark.RunAsync(locomo, quick, sizes, contextOnly: args.Contains("--context"), digestsOnly: args.Contains("--digests"), searchOnly: args.Contains("--search"), ingestOnly: args.Contains("--ingest"));

@@ -56,6 +56,9 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        // Worker threads that spin between operators hold a core the searches beside the embedding
+        // need (a context call embeds its prompt while it reads SQLite on another thread).
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         _session = new InferenceSession(bytes, options);
         _needsTokenTypes = _session.InputMetadata.ContainsKey("token_type_ids");
         _outputName = _session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First();

@@ -96,30 +96,68 @@ public sealed partial class RetainedContextBuilder
         var prompt = ClipPrompt(request.Prompt.Trim());
         var terms = QueryText.Terms(prompt);
         var recalls = RecallsAnything(terms);
-        var queryTask = prompt.Length == 0 ? Task.FromResult<float[]?>(null) : EmbedAsync(prompt, cancellationToken);
+        using var activity = Telemetry.Source.StartActivity("mnemo.context");
 
-        var compaction = request.Session is null ? null : await _compactions.GetLatestAsync(request.Agent, request.Session, cancellationToken).ConfigureAwait(false);
-        var reset = request.Session is null || _resets is null ? null : await _resets.LatestAsync(request.Agent, request.Session, cancellationToken).ConfigureAwait(false);
-        var resetFrom = request.Session is { } session && request.SessionKey is { Length: > 0 } key && _sessionKeys is not null
-            ? await _sessionKeys.ObserveAsync(request.Agent, key, session, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false)
-            : [];
-        var query = await queryTask.ConfigureAwait(false);
-        var view = new SessionView(request.Session, compaction, reset is null ? null : Cut.Of(reset), resetFrom);
+        // Three things overlap (the local model and SQLite both work synchronously, so each runs on
+        // a thread of its own): the prompt's embedding, the search (its full-text part starts at
+        // once, its vector part when the embedding is ready), and on this thread the session's cuts
+        // and the standing items. The search's hits are filtered by the session's view afterwards.
+        var queryTask = prompt.Length == 0 ? null : Task.Run(() => HybridSearcher.EmbedQueryAsync(_embedder, prompt, cancellationToken), cancellationToken);
+        var searchTask = recalls && queryTask is not null
+            ? Task.Run(() => _searcher.SearchAsync(new SearchRequest(prompt, _options.SearchDepth, new MemoryFilter(Agent: request.Agent)), queryTask, cancellationToken), cancellationToken)
+            : null;
 
-        var standing = await StandingAsync(request, view, prompt, terms, query, cancellationToken).ConfigureAwait(false);
-        var relevant = recalls && query is not null ? await RelevantAsync(request, view, prompt, terms, query, cancellationToken).ConfigureAwait(false) : [];
+        SessionView view;
+        float[]? query;
+        List<Pick> standing;
+        try
+        {
+            using (Telemetry.Source.StartActivity("mnemo.context.session"))
+            {
+                var latest = request.Session is null ? null : await _compactions.GetLatestAsync(request.Agent, request.Session, cancellationToken).ConfigureAwait(false);
+                var reset = request.Session is null || _resets is null ? null : await _resets.LatestAsync(request.Agent, request.Session, cancellationToken).ConfigureAwait(false);
+                var resetFrom = request.Session is { } session && request.SessionKey is { Length: > 0 } key && _sessionKeys is not null
+                    ? await _sessionKeys.ObserveAsync(request.Agent, key, session, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false)
+                    : [];
+                view = new SessionView(request.Session, latest, reset is null ? null : Cut.Of(reset), resetFrom);
+            }
+
+            query = queryTask is null ? null : await queryTask.ConfigureAwait(false);
+            using (Telemetry.Source.StartActivity("mnemo.context.standing"))
+            {
+                standing = await StandingAsync(request, view, prompt, terms, query, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch when (searchTask is not null)
+        {
+            // The search's own failure, if any, is not the one to report; let it finish unobserved.
+            _ = searchTask.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
+
+        var compaction = view.Compaction;
+        var relevant = searchTask is null ? [] : Relevant(view, terms, await searchTask.ConfigureAwait(false));
+
+        // The hits' neighbours (for joining an exchange on one line) are read beside the ratings.
+        var neighboursTask = relevant.Count == 0
+            ? Task.FromResult(new Dictionary<long, (long? Previous, long? Next)>())
+            : Task.Run(() => _store.GetNeighboursAsync([.. relevant.Select(c => c.Memory!.Id)], cancellationToken), cancellationToken);
         if (_ratings is not null)
         {
+            using var rating = Telemetry.Source.StartActivity("mnemo.context.ratings");
             var rated = await _ratings.GetAsync([.. standing.Concat(relevant).Select(i => i.Memory?.Id ?? 0).Where(id => id > 0).Distinct()], cancellationToken).ConfigureAwait(false);
             standing = ApplyRatings(standing, rated);
             relevant = ApplyRatings(relevant, rated);
         }
 
         var inContext = InContextText(request.InContext, view.SummaryInContext ? compaction?.Event.Summary : null);
-        var neighbours = relevant.Count == 0
-            ? []
-            : await _store.GetNeighboursAsync([.. relevant.Select(c => c.Memory!.Id)], cancellationToken).ConfigureAwait(false);
-        var result = Pack(standing, relevant, neighbours, inContext, terms, budget, compaction?.Id);
+        var neighbours = await neighboursTask.ConfigureAwait(false);
+        RetainedContext result;
+        using (Telemetry.Source.StartActivity("mnemo.context.pack"))
+        {
+            result = Pack(standing, relevant, neighbours, inContext, terms, budget, compaction?.Id);
+        }
+
         LogBuilt(_logger, request.Agent, result.Items.Count, result.Tokens, clock.Elapsed.TotalMilliseconds);
         Telemetry.ContextDuration.Record(clock.Elapsed.TotalMilliseconds);
         return result;
@@ -288,10 +326,8 @@ public sealed partial class RetainedContextBuilder
     }
 
     /// <summary>The agent's memories the hybrid search finds for the prompt, best first, without what is still in context.</summary>
-    private async Task<List<Pick>> RelevantAsync(RetainedContextRequest request, SessionView view, string prompt, IReadOnlyList<string> terms, float[] query, CancellationToken cancellationToken)
+    private List<Pick> Relevant(SessionView view, IReadOnlyList<string> terms, IReadOnlyList<SearchHit> hits)
     {
-        var hits = await _searcher.SearchAsync(new SearchRequest(prompt, _options.SearchDepth, new MemoryFilter(Agent: request.Agent)), query, cancellationToken).ConfigureAwait(false);
-
         // The prompt recalls something when memory shares one of its words (not small talk) or
         // holds something close in meaning; otherwise it asks about nothing memory holds.
         var words = terms.Where(t => !SmallTalk.Contains(t)).Select(SalientText.Normalize).Where(t => t.Length >= 3).ToList();
@@ -540,14 +576,6 @@ public sealed partial class RetainedContextBuilder
 
     /// <summary>Longer turns are cut to the part that matches the prompt.</summary>
     private const int MaxTurnChars = 320;
-
-    private async Task<float[]?> EmbedAsync(string prompt, CancellationToken cancellationToken)
-    {
-        var embedding = await _embedder.GenerateAsync([prompt], EmbeddingInput.Query, cancellationToken).ConfigureAwait(false);
-        var vector = embedding[0].Vector.ToArray();
-        VectorMath.NormalizeInPlace(vector);
-        return vector;
-    }
 
     private static string InContextText(IReadOnlyList<string>? texts, string? summary)
     {

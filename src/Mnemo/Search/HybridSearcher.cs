@@ -27,9 +27,8 @@ public sealed class HybridSearcher(
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.K);
         using var activity = Telemetry.Source.StartActivity("mnemo.search");
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var embedding = await embedder.GenerateAsync([request.Query], EmbeddingInput.Query, cancellationToken).ConfigureAwait(false);
-        var query = embedding[0].Vector.ToArray();
-        VectorMath.NormalizeInPlace(query);
+        // The local model embeds synchronously: on a thread of its own, the full-text part runs beside it.
+        var query = Task.Run(() => EmbedQueryAsync(embedder, request.Query, cancellationToken), cancellationToken);
         var hits = await SearchAsync(request, query, cancellationToken).ConfigureAwait(false);
         Telemetry.SearchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         activity?.SetTag("mnemo.k", request.K);
@@ -37,20 +36,61 @@ public sealed class HybridSearcher(
         return hits;
     }
 
+    /// <summary>The query's vector, normalized, as every search and retained context compares it.</summary>
+    public static async Task<float[]> EmbedQueryAsync(IEmbeddingGenerator<string, Embedding<float>> embedder, string query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(embedder);
+        using var step = Telemetry.Source.StartActivity("mnemo.embed.query");
+        var embedding = await embedder.GenerateAsync([query], EmbeddingInput.Query, cancellationToken).ConfigureAwait(false);
+        var vector = embedding[0].Vector.ToArray();
+        VectorMath.NormalizeInPlace(vector);
+        return vector;
+    }
+
     /// <summary>Search with a query vector already computed (benchmarks time this part alone).</summary>
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, float[] queryVector, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, float[] queryVector, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queryVector);
+        return SearchAsync(request, Task.FromResult(queryVector), cancellationToken);
+    }
+
+    /// <summary>
+    /// Search while the query vector may still be computing: the full-text candidates need only the
+    /// words, so they are read meanwhile (on a thread of their own: SQLite reads synchronously).
+    /// </summary>
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, Task<float[]> pendingQueryVector, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Query);
-        ArgumentNullException.ThrowIfNull(queryVector);
+        ArgumentNullException.ThrowIfNull(pendingQueryVector);
         var filter = request.Filter ?? MemoryFilter.None;
         var pool = Math.Max(options.CandidatePool, request.K);
         var terms = QueryText.Terms(request.Query);
 
-        // The memories a filter allows, read once: vector candidates and neighbours both need them.
+        // The memories a filter allows, read once: full-text and vector candidates and neighbours all need them.
         var allowed = await AllowedAsync(filter, cancellationToken).ConfigureAwait(false);
-        var vectorHits = await VectorCandidatesAsync(queryVector, allowed, pool, cancellationToken).ConfigureAwait(false);
-        var textHits = await store.SearchTextAsync(terms, filter, pool, cancellationToken).ConfigureAwait(false);
+        var textTask = Task.Run(
+            async () =>
+            {
+                using var step = Telemetry.Source.StartActivity("mnemo.search.text");
+                return allowed is null
+                    ? await store.SearchTextAsync(terms, filter, pool, cancellationToken).ConfigureAwait(false)
+                    : await store.SearchTextAsync(terms, filter, allowed, pool, cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken);
+
+        var vectorTask = VectorSideAsync();
+        await Task.WhenAll(textTask, vectorTask).ConfigureAwait(false);
+        var (queryVector, vectorHits) = await vectorTask.ConfigureAwait(false);
+        var textHits = await textTask.ConfigureAwait(false);
+        using var ranking = Telemetry.Source.StartActivity("mnemo.search.rank");
+
+        async Task<(float[] Query, IReadOnlyList<VectorMatch> Hits)> VectorSideAsync()
+        {
+            var vector = await pendingQueryVector.ConfigureAwait(false);
+            using var step = Telemetry.Source.StartActivity("mnemo.search.vector");
+            return (vector, await VectorCandidatesAsync(vector, allowed, pool, cancellationToken).ConfigureAwait(false));
+        }
 
         var candidates = new Dictionary<long, Candidate>();
         var maxText = textHits.Count > 0 ? textHits.Max(t => t.Score) : 0;

@@ -39,6 +39,14 @@ public interface IMemoryStore : IAsyncDisposable
     /// <summary>Full-text candidates for the query's terms, best first (higher score is better).</summary>
     Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(IReadOnlyList<string> terms, MemoryFilter filter, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Full-text candidates when the caller already holds the ids <paramref name="filter"/> allows
+    /// (search keeps them per filter): a store may test each match against the set instead of
+    /// evaluating the filter again. The answer is the same as without the set.
+    /// </summary>
+    Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(IReadOnlyList<string> terms, MemoryFilter filter, IReadOnlySet<long> allowed, int limit, CancellationToken cancellationToken) =>
+        SearchTextAsync(terms, filter, limit, cancellationToken);
+
     /// <summary>Ids of the memories that pass a filter; at most <paramref name="limit"/> when given.</summary>
     Task<HashSet<long>> FilterIdsAsync(MemoryFilter filter, int? limit, CancellationToken cancellationToken);
 

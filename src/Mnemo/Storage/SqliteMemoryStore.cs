@@ -357,7 +357,15 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     /// rarer terms remain: scoring tens of thousands of rows costs tens of milliseconds, and such a
     /// term hardly changes the order BM25 gives (its inverse document frequency is near zero).
     /// </summary>
-    public async Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(IReadOnlyList<string> terms, MemoryFilter filter, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(IReadOnlyList<string> terms, MemoryFilter filter, int limit, CancellationToken cancellationToken) =>
+        SearchTextAsync(terms, filter, null, limit, cancellationToken);
+
+    /// <summary>
+    /// With the allowed ids at hand, the matches are read best first and tested against the set:
+    /// the filter as SQL (<c>rowid IN (SELECT id ...)</c>) builds a temporary index of every
+    /// allowed id on each call, about 5 ms for an agent of 20,000 memories, more than the match.
+    /// </summary>
+    public async Task<IReadOnlyList<(long Id, double Score)>> SearchTextAsync(IReadOnlyList<string> terms, MemoryFilter filter, IReadOnlySet<long>? allowed, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(terms);
         ArgumentNullException.ThrowIfNull(filter);
@@ -372,7 +380,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         var matchExpression = string.Join(" OR ", kept.Select(Search.QueryText.Phrase));
         await using var command = connection.CreateCommand();
         var where = new StringBuilder();
-        if (!filter.IsEmpty)
+        if (!filter.IsEmpty && allowed is null)
         {
             // The unary plus keeps SQLite from handing the id list to FTS5, which would then run the
             // whole MATCH once per allowed id (hundreds of milliseconds for a few thousand).
@@ -382,13 +390,17 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         }
 
         // Column weights: the words themselves, the speaker's name, the date words.
-        command.CommandText = $"SELECT f.rowid, -bm25(memories_fts, 1.0, 0.5, 0.2) AS score FROM memories_fts f WHERE memories_fts MATCH $q{where} ORDER BY score DESC LIMIT $limit";
+        command.CommandText = $"SELECT f.rowid, -bm25(memories_fts, 1.0, 0.5, 0.2) AS score FROM memories_fts f WHERE memories_fts MATCH $q{where} ORDER BY score DESC, f.rowid LIMIT $limit";
         command.Parameters.AddWithValue("$q", matchExpression);
-        command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("$limit", allowed is null ? limit : -1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (results.Count < limit && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            results.Add((reader.GetInt64(0), reader.GetDouble(1)));
+            var id = reader.GetInt64(0);
+            if (allowed is null || allowed.Contains(id))
+            {
+                results.Add((id, reader.GetDouble(1)));
+            }
         }
 
         return results;

@@ -130,6 +130,29 @@ public abstract partial class MemoryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SearchText_WithTheAllowedIdsAtHand_AnswersAsTheFilterDoes_UpToTheLimit()
+    {
+        var items = new List<NewMemory>();
+        for (var i = 1; i <= 30; i++)
+        {
+            items.Add(Item("s1", i, $"garden note {i}: the tomatoes{string.Concat(Enumerable.Repeat(" tomatoes", i % 4))} need water", agent: i % 3 == 0 ? "work" : "home"));
+        }
+
+        await WriteAsync(items);
+        var filter = new MemoryFilter(Agent: "work");
+        var allowed = await Store.FilterIdsAsync(filter, null, CancellationToken.None);
+
+        var bySql = await Store.SearchTextAsync(["tomatoes", "water"], filter, 4, CancellationToken.None);
+        var bySet = await Store.SearchTextAsync(["tomatoes", "water"], filter, allowed, 4, CancellationToken.None);
+
+        Assert.Equal(10, allowed.Count);
+        Assert.Equal(4, bySet.Count);
+        Assert.Equal(bySql.Select(h => h.Id), bySet.Select(h => h.Id));
+        Assert.All(bySet, h => Assert.Contains(h.Id, allowed));
+        Assert.Equal(10, (await Store.SearchTextAsync(["tomatoes"], filter, allowed, 50, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task SessionQueries_NeighboursWindowsAndCounts()
     {
         var ids = (await WriteAsync(
