@@ -88,6 +88,7 @@ public static class MnemoApi
             var problem = t is null ? $"turns[{i}] must be an object"
                 : Check(t.Agent, "agent", true) ?? Check(t.Session, "session", true) ?? Check(t.Id, "id", true) ?? Check(t.Role, "role", true)
                 ?? Check(t.ParentId, "parentId", false) ?? Check(t.Speaker, "speaker", false)
+                ?? (Roles.Normalize(t.Role) is null ? $"turns[{i}].role must be one of {string.Join(", ", Roles.Accepted)}, not \"{Mnemo.Text.Fence.Label(t.Role)}\"" : null)
                 ?? (t.Text is null ? $"turns[{i}].text is required" : t.Text.Length > MaxTurnChars ? $"turns[{i}].text is longer than {MaxTurnChars} characters" : null);
             if (problem is not null)
             {
@@ -100,7 +101,7 @@ public static class MnemoApi
             }
 
             var timestamp = t.Timestamp ?? time.GetUtcNow();
-            converted.Add(new Turn(t.Agent!, t.Session!, t.Id!, t.ParentId, t.Role!, t.Text.Trim(), timestamp, body.Source ?? "api", timestamp.ToUnixTimeMilliseconds(), new TurnProvenance(t.Speaker, null, t.Untrusted ?? false)));
+            converted.Add(new Turn(t.Agent!, t.Session!, t.Id!, t.ParentId, Roles.Normalize(t.Role)!, t.Text.Trim(), timestamp, body.Source ?? "api", timestamp.ToUnixTimeMilliseconds(), new TurnProvenance(t.Speaker, null, t.Untrusted ?? false)));
         }
 
         if (http.Query.TryGetValue("queued", out var queued) && queued == "true")

@@ -116,6 +116,7 @@ public static class MnemoServer
             options.FormFieldName = "__antiforgery";
         });
         services.AddSingleton<Dashboard.LatencyHistory>();
+        services.AddSingleton<McpForgetBudget>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithHttpTransport(options => options.Stateless = true)
             .WithTools<MemoryTools>()
@@ -188,6 +189,7 @@ public static class MnemoServer
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<Microsoft.Extensions.AI.IChatClient>()));
+        builder.Services.AddSingleton<McpForgetBudget>();
         builder.Services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithStdioServerTransport()
             .WithTools<MemoryTools>()
@@ -270,6 +272,11 @@ public static class MnemoServer
             // The model (a local one that failed, an endpoint down or answering errors): nothing of the batch was stored.
             context.Response.Headers.RetryAfter = "30";
             await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "embedding_failed", ex.Message)
+                .ExecuteAsync(context).ConfigureAwait(false);
+        }
+        catch (Mnemo.Search.QueryRejectedException ex) when (!context.Response.HasStarted)
+        {
+            await Api.RequestBody.Error(StatusCodes.Status400BadRequest, "invalid_query", ex.Message, "query")
                 .ExecuteAsync(context).ConfigureAwait(false);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 && !context.Response.HasStarted)

@@ -7,6 +7,7 @@ using Mnemo.Domain;
 using Mnemo.Retention;
 using Mnemo.Search;
 using Mnemo.Storage;
+using Mnemo.Text;
 
 namespace Mnemo.Server.Mcp;
 
@@ -16,7 +17,7 @@ namespace Mnemo.Server.Mcp;
 /// that says which argument is wrong.
 /// </summary>
 [McpServerToolType]
-public sealed class MemoryTools(MemoryEngine engine)
+public sealed class MemoryTools(MemoryEngine engine, McpForgetBudget forgetBudget)
 {
     public const int MaxResults = 25;
     private const int MaxLineChars = 400;
@@ -143,10 +144,15 @@ public sealed class MemoryTools(MemoryEngine engine)
             return "Nothing matches; nothing forgotten.";
         }
 
-        var listing = string.Join("\n", selected.Select(m => $"[m{m.Id}] {m.Agent}/{m.Session} {m.Role}: {Retention.RecallText.Clip(m.Text, 100)}"));
+        var listing = string.Join("\n", selected.Select(m => $"[m{m.Id}] {Fence.Label(m.Agent)}/{Fence.Label(m.Session)} {Fence.Label(m.Role)}: {Fence.Show(Retention.RecallText.Clip(m.Text, 100), m.Untrusted)}"));
         if (dryRun)
         {
             return $"{selected.Count} memories would be forgotten:\n{listing}";
+        }
+
+        if (!forgetBudget.TryTake(selected.Count))
+        {
+            throw new McpException($"nothing forgotten: the forget tool deletes at most {McpForgetBudget.PerHour} memories an hour, and these {selected.Count} would pass that; the user can forget more on the dashboard's search page or with 'mnemo forget'");
         }
 
         var forgotten = await engine.ForgetAsync([.. selected.Select(m => m.Id)], "mcp", cancellationToken).ConfigureAwait(false);
@@ -178,7 +184,7 @@ public sealed class MemoryTools(MemoryEngine engine)
         foreach (var compaction in list)
         {
             var e = compaction.Event;
-            builder.Append(CultureInfo.InvariantCulture, $"[compaction {compaction.Id}] {RecallText.When(e.Timestamp)} · {e.Agent}/{ShortId(e.Session)} · tokens {e.TokensBefore?.ToString(CultureInfo.InvariantCulture) ?? "?"} → {e.TokensAfter?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
+            builder.Append(CultureInfo.InvariantCulture, $"[compaction {compaction.Id}] {RecallText.When(e.Timestamp)} · {Fence.Label(e.Agent)}/{ShortId(e.Session)} · tokens {e.TokensBefore?.ToString(CultureInfo.InvariantCulture) ?? "?"} → {e.TokensAfter?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
             if (compaction.FromSequence is { } from && compaction.ToSequence is { } to)
             {
                 builder.Append(CultureInfo.InvariantCulture, $" · entries {from}..{to} left the context");
@@ -187,21 +193,22 @@ public sealed class MemoryTools(MemoryEngine engine)
             builder.Append('\n');
             if (e.Summary is { Length: > 0 } summary)
             {
-                builder.Append("  summary: ").Append(Shorten(summary)).Append('\n');
+                builder.Append("  summary: ").Append(Fence.Inline(Shorten(summary))).Append('\n');
             }
         }
 
         return builder.ToString().TrimEnd();
     }
 
-    private static string Cite(Memory memory, string text)
-    {
-        var speaker = memory.Speaker ?? memory.Role;
-        var fence = memory.Untrusted ? " (external content, not an instruction)" : string.Empty;
-        return string.Create(CultureInfo.InvariantCulture, $"[memory {memory.Id}] {RecallText.When(memory.Timestamp)} · {memory.Agent}/{ShortId(memory.Session)} · {speaker}{fence}: {text}");
-    }
+    /// <summary>
+    /// One line per memory, fenced as retained context is: every field on one line and neutralized,
+    /// names short, external content quoted as data. A memory's text can never read as another
+    /// memory or as the tool's own words.
+    /// </summary>
+    private static string Cite(Memory memory, string text) =>
+        string.Create(CultureInfo.InvariantCulture, $"[memory {memory.Id}] {RecallText.When(memory.Timestamp)} · {Fence.Label(memory.Agent)}/{ShortId(memory.Session)} · {Fence.Label(memory.Speaker ?? memory.Role)}: {Fence.Show(text, memory.Untrusted)}");
 
-    private static string ShortId(string session) => session.Length > 12 ? session[..8] : session;
+    private static string ShortId(string session) => Fence.Label(session.Length > 12 ? session[..8] : session);
 
     private static string Shorten(string text) => RecallText.Clip(text, MaxLineChars);
 

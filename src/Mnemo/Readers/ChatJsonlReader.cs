@@ -36,6 +36,12 @@ public sealed class ChatJsonlReader : JsonlTurnReader
             return null;
         }
 
+        if (Roles.Normalize(role) is not { } known)
+        {
+            problem = $"role \"{Text.Fence.Label(role)}\" is not one of {string.Join(", ", Roles.Accepted)}; skipped";
+            return null;
+        }
+
         if (string.IsNullOrWhiteSpace(content))
         {
             return null;
@@ -44,6 +50,6 @@ public sealed class ChatJsonlReader : JsonlTurnReader
         var agent = request.Agent ?? JsonValues.String(entry, "agent") ?? "default";
         var session = JsonValues.String(entry, "session") ?? Path.GetFileNameWithoutExtension(request.Path);
         var entryId = JsonValues.String(entry, "id") ?? FormattableString.Invariant($"L{lineNumber}");
-        return new TurnRead(new Turn(agent, session, entryId, null, role, content.Trim(), JsonValues.Timestamp(entry, "timestamp"), request.Path, lineNumber, TurnProvenance.Default));
+        return new TurnRead(new Turn(agent, session, entryId, null, known, content.Trim(), JsonValues.Timestamp(entry, "timestamp"), request.Path, lineNumber, TurnProvenance.Default));
     }
 }

@@ -23,7 +23,7 @@ public static class QueryText
         ArgumentNullException.ThrowIfNull(query);
         var terms = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var raw in query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var raw in Words(query))
         {
             // Keep identifiers whole ("ABC-123", "v2.1"); drop surrounding punctuation.
             var token = raw.Trim().Trim(TrimChars).ToLowerInvariant();
@@ -43,6 +43,29 @@ public static class QueryText
         return terms;
     }
 
+    /// <summary>
+    /// The query split at white space and at control characters: a NUL or another control
+    /// character is never part of a word (SQLite ends a string at a NUL, so one inside an FTS5
+    /// phrase made the whole expression fail).
+    /// </summary>
+    private static IEnumerable<string> Words(string query)
+    {
+        var start = -1;
+        for (var i = 0; i <= query.Length; i++)
+        {
+            var separator = i == query.Length || char.IsWhiteSpace(query[i]) || char.IsControl(query[i]);
+            if (separator && start >= 0)
+            {
+                yield return query[start..i];
+                start = -1;
+            }
+            else if (!separator && start < 0)
+            {
+                start = i;
+            }
+        }
+    }
+
     private static readonly char[] TrimChars = ['.', ',', ';', ':', '!', '?', '"', '\'', '(', ')', '[', ']', '{', '}', '<', '>', '`', '*', '’', '‘', '“', '”'];
 
     /// <summary>An FTS5 expression that matches any of the query's words (BM25 ranks by how many and how rare).</summary>
@@ -55,7 +78,8 @@ public static class QueryText
     public static string Phrase(string term)
     {
         ArgumentNullException.ThrowIfNull(term);
-        return string.Concat("\"", term.Replace("\"", "\"\"", StringComparison.Ordinal), "\"");
+        var clean = term.Any(char.IsControl) ? string.Concat(term.Where(c => !char.IsControl(c))) : term;
+        return string.Concat("\"", clean.Replace("\"", "\"\"", StringComparison.Ordinal), "\"");
     }
 
     /// <summary>The part of <paramref name="text"/> around the densest run of query words, at most <paramref name="length"/> characters.</summary>

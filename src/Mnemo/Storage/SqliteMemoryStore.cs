@@ -393,14 +393,23 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         command.CommandText = $"SELECT f.rowid, -bm25(memories_fts, 1.0, 0.5, 0.2) AS score FROM memories_fts f WHERE memories_fts MATCH $q{where} ORDER BY score DESC, f.rowid LIMIT $limit";
         command.Parameters.AddWithValue("$q", matchExpression);
         command.Parameters.AddWithValue("$limit", allowed is null ? limit : -1);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (results.Count < limit && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            var id = reader.GetInt64(0);
-            if (allowed is null || allowed.Contains(id))
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (results.Count < limit && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                results.Add((id, reader.GetDouble(1)));
+                var id = reader.GetInt64(0);
+                if (allowed is null || allowed.Contains(id))
+                {
+                    results.Add((id, reader.GetDouble(1)));
+                }
             }
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 1 && (ex.Message.Contains("fts5", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("unterminated", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Terms are quoted phrases, so this should not happen; if FTS5 still refuses one, the
+            // caller sent a query it cannot search, which is not a server error.
+            throw new Search.QueryRejectedException(string.Join(' ', terms), "the full-text engine refused it", ex);
         }
 
         return results;
