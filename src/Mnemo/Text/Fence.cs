@@ -53,6 +53,21 @@ public static class Fence
     }
 
     /// <summary>
+    /// Text inside a tagged block (a model's <c>&lt;source&gt;</c>, <c>&lt;draft&gt;</c>): its lines
+    /// kept (every kind of line break becomes a newline), nothing in it able to open or close a tag.
+    /// </summary>
+    public static string Block(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split(['\n', '\r', '\u0085', '\u2028', '\u2029', '\v', '\f']);
+        return string.Join('\n', lines.Select(Inline));
+    }
+
+    /// <summary>
     /// A name shown before a colon or in a citation: on one line, without the brackets, colons and
     /// separators the lines around it use, at most <see cref="MaxLabelChars"/> characters;
     /// <paramref name="fallback"/> when nothing is left.
