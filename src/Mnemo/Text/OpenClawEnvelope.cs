@@ -77,13 +77,15 @@ internal static partial class OpenClawEnvelope
         return builder.ToString();
     }
 
-    [GeneratedRegex(@"<<<EXTERNAL_UNTRUSTED_CONTENT[^>]*>>>(?<body>.*?)<<<END_EXTERNAL_UNTRUSTED_CONTENT[^>]*>>>", RegexOptions.Singleline)]
+    // Non-backtracking: with backtracking, each unterminated opener scanned to the end of the text
+    // (quadratic: a million characters took 2 s). Linear whatever the text holds.
+    [GeneratedRegex(@"<<<EXTERNAL_UNTRUSTED_CONTENT[^>]*>>>(?<body>.*?)<<<END_EXTERNAL_UNTRUSTED_CONTENT[^>]*>>>", RegexOptions.Singleline | RegexOptions.NonBacktracking)]
     private static partial Regex ExternalContent();
 
-    [GeneratedRegex(@"^[^\n]{0,80}\(untrusted metadata\):[ \t]*\n```(?:json)?\n.*?\n```[ \t]*\n?", RegexOptions.Singleline | RegexOptions.Multiline)]
+    [GeneratedRegex(@"^[^\n]{0,80}\(untrusted metadata\):[ \t]*\n```(?:json)?\n.*?\n```[ \t]*\n?", RegexOptions.Singleline | RegexOptions.Multiline | RegexOptions.NonBacktracking)]
     private static partial Regex MetadataBlock();
 
-    [GeneratedRegex(@"\[\[\s*(?:reply_to_current|reply_to|audio_as_voice|tts)[^\]]{0,80}\]\]")]
+    [GeneratedRegex(@"\[\[\s*(?:reply_to_current|reply_to|audio_as_voice|tts)[^\]]{0,80}\]\]", RegexOptions.NonBacktracking)]
     private static partial Regex ReplyTag();
 
     [GeneratedRegex(@"\n{3,}")]
