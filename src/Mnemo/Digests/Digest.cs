@@ -10,7 +10,12 @@ public enum DigestKind
 
 /// <summary>One line of a digest and the memories it came from.</summary>
 /// <param name="Section">Heading it sits under (Decisions, Open items, ...).</param>
-public sealed record DigestLine(string Section, string Text, IReadOnlyList<long> MemoryIds);
+/// <param name="External">
+/// The line quotes external content (an e-mail, a webhook, a forwarded message): it sits under
+/// <see cref="ExtractiveSummarizer.External"/>, quoted, and never becomes a decision, a fact or an
+/// instruction in anything written for the agent.
+/// </param>
+public sealed record DigestLine(string Section, string Text, IReadOnlyList<long> MemoryIds, bool External = false);
 
 /// <summary>A stored digest.</summary>
 /// <param name="Agent">The agent it covers; <see cref="AllAgents"/> for the weekly synthesis.</param>

@@ -171,9 +171,9 @@ public sealed partial class DigestService(
         if (prompter.IsAvailable)
         {
             var sources = consolidate is { Count: > 0 }
-                ? consolidate.Where(d => d.MemoryId is not null).Select(d => new PromptSource(d.MemoryId!.Value, $"hourly summary {Local(d.PeriodStart):HH:mm}", d.Text)).ToList()
+                ? consolidate.Where(d => d.MemoryId is not null).Select(d => new PromptSource(d.MemoryId!.Value, $"hourly summary {Local(d.PeriodStart):HH:mm}", WithoutExternal(d))).ToList()
                 : TopSources(candidates);
-            (lines, runId) = await ModelLinesAsync($"digest.{DigestStore.KindName(kind)}", task, sources, cancellationToken).ConfigureAwait(false);
+            (lines, runId) = await ModelLinesAsync($"digest.{DigestStore.KindName(kind)}", task, sources, External(memories), cancellationToken).ConfigureAwait(false);
             if (lines is not null)
             {
                 method = "model";
@@ -183,13 +183,23 @@ public sealed partial class DigestService(
         lines ??= ExtractiveSummarizer.Select(candidates, maxLines, engine.Similarity)
             .OrderBy(c => ExtractiveSummarizer.SectionRank(c.Section))
             .ThenBy(c => c.Memory.Timestamp)
-            .Select(c => new DigestLine(c.Section, c.Line, [c.Memory.Id]))
+            .Select(c => c.ToLine())
             .ToList();
         lines = [.. lines, .. footer];
         return await StoreAsync(kind, agent, start, end, method, DigestText.Render(title, lines), lines, memories.Count, runId, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(IReadOnlyList<DigestLine>? Lines, long? RunId)> ModelLinesAsync(string purpose, string task, List<PromptSource> sources, CancellationToken cancellationToken)
+    /// <summary>The memories of a period that are external content.</summary>
+    private static HashSet<long> External(IEnumerable<(Memory Memory, float[] Vector)> memories) =>
+        [.. memories.Where(m => m.Memory.Untrusted).Select(m => m.Memory.Id)];
+
+    /// <summary>A digest as a source for a longer one: without its quoted external lines, which a model could restate as facts.</summary>
+    private static string WithoutExternal(Digest digest) =>
+        digest.Lines.Any(l => l.External)
+            ? DigestText.Render(DigestText.Title(digest.Text), [.. digest.Lines.Where(l => !l.External)])
+            : digest.Text;
+
+    private async Task<(IReadOnlyList<DigestLine>? Lines, long? RunId)> ModelLinesAsync(string purpose, string task, List<PromptSource> sources, IReadOnlySet<long> externalIds, CancellationToken cancellationToken)
     {
         if (sources.Count == 0)
         {
@@ -199,7 +209,7 @@ public sealed partial class DigestService(
         try
         {
             var run = await prompter.RunAsync(new ThreePassRequest(purpose, task, sources), cancellationToken).ConfigureAwait(false);
-            var lines = DigestText.Parse(run.Refined ?? string.Empty, sources.Select(s => s.MemoryId).ToHashSet());
+            var lines = ExtractiveSummarizer.QuoteExternal(DigestText.Parse(run.Refined ?? string.Empty, sources.Select(s => s.MemoryId).ToHashSet()), externalIds);
             return (lines.Count > 0 ? lines : null, run.Id);
         }
         catch (LanguageModelException ex)
@@ -229,10 +239,10 @@ public sealed partial class DigestService(
         {
             var daily = await digests.ListAsync(DigestKind.Daily, null, start, end, 100, cancellationToken).ConfigureAwait(false);
             var sources = daily.Count > 0
-                ? daily.Where(d => d.MemoryId is not null && !(ratings.TryGetValue(d.MemoryId.Value, out var rating) && rating.Rejected)).Select(d => new PromptSource(d.MemoryId!.Value, $"daily sync of {d.Agent}, {Local(d.PeriodStart):yyyy-MM-dd}", d.Text)).ToList()
+                ? daily.Where(d => d.MemoryId is not null && !(ratings.TryGetValue(d.MemoryId.Value, out var rating) && rating.Rejected)).Select(d => new PromptSource(d.MemoryId!.Value, $"daily sync of {d.Agent}, {Local(d.PeriodStart):yyyy-MM-dd}", WithoutExternal(d))).ToList()
                 : TopSources(Rated(ExtractiveSummarizer.Candidates(conversation), ratings, []));
             var task = $"Write the weekly synthesis across all agents in at most {options.WeeklyMaxLines} bullet lines, under the headings Themes, Progress and Open loops.";
-            var (lines, runId) = await ModelLinesAsync("digest.weekly", task, sources, cancellationToken).ConfigureAwait(false);
+            var (lines, runId) = await ModelLinesAsync("digest.weekly", task, sources, External(conversation), cancellationToken).ConfigureAwait(false);
             if (lines is not null)
             {
                 return ("model", [.. lines, .. ActivityLines(memories), .. approval], runId);
@@ -240,7 +250,8 @@ public sealed partial class DigestService(
         }
 
         var result = new List<DigestLine>();
-        result.AddRange(Themes(conversation, engine.Similarity).Take(5));
+        // The week's themes quote what was said: only the user's and the assistant's own words.
+        result.AddRange(Themes([.. conversation.Where(m => !m.Memory.Untrusted)], engine.Similarity).Take(5));
         var picked = ExtractiveSummarizer.Select(Rated(ExtractiveSummarizer.Candidates(conversation), ratings, []), options.WeeklyMaxLines, engine.Similarity);
         result.AddRange(picked.Where(c => c.Section == ExtractiveSummarizer.Decisions).Take(6).Select(c => new DigestLine("Progress", $"{c.Memory.Agent} · {c.Line}", [c.Memory.Id])));
         var open = await signals.ListAsync(start, null, null, 100, cancellationToken).ConfigureAwait(false);
@@ -364,7 +375,9 @@ public sealed partial class DigestService(
     {
         ArgumentNullException.ThrowIfNull(digest);
         var kindName = DigestStore.KindName(digest.Kind);
-        return new Turn(digest.Agent, $"digest-{kindName}", $"{kindName}-{digest.PeriodStart.UtcDateTime:yyyyMMdd'T'HHmm}", null, "digest", digest.Text, digest.PeriodEnd, "mnemo:digests", digest.PeriodStart.ToUnixTimeMilliseconds(), TurnProvenance.Default);
+        // The searchable copy leaves the quoted external lines out: they are memories of their own,
+        // fenced as external wherever they are shown; inside a digest they would pass as Mnemo's words.
+        return new Turn(digest.Agent, $"digest-{kindName}", $"{kindName}-{digest.PeriodStart.UtcDateTime:yyyyMMdd'T'HHmm}", null, "digest", WithoutExternal(digest), digest.PeriodEnd, "mnemo:digests", digest.PeriodStart.ToUnixTimeMilliseconds(), TurnProvenance.Default);
     }
 
     private void WriteWorkspace(string agent, DateOnly day, Digest digest)
@@ -389,7 +402,8 @@ public sealed partial class DigestService(
                 Log.WorkspaceWritten(logger, agent, path);
             }
 
-            var facts = digest.Lines.Where(l => l.Section is ExtractiveSummarizer.Decisions or ExtractiveSummarizer.KeyDetails).Select(l => l.Text).ToList();
+            // Durable facts are the user's and the assistant's own words, never external content.
+            var facts = digest.Lines.Where(l => !l.External && l.Section is ExtractiveSummarizer.Decisions or ExtractiveSummarizer.KeyDetails).Select(l => l.Text).ToList();
             if (facts.Count > 0)
             {
                 WorkspaceNotes.ProposeFacts(workspace, day, facts, options.CuratedMaxBytes);

@@ -36,6 +36,14 @@ public static partial class DigestText
         return text.ToString();
     }
 
+    /// <summary>The title of a digest's text, as <see cref="Render"/> wrote it on its first line.</summary>
+    public static string Title(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var first = text.Split('\n', 2)[0].Trim();
+        return first.StartsWith("**", StringComparison.Ordinal) && first.EndsWith("**", StringComparison.Ordinal) && first.Length > 4 ? first[2..^2] : first;
+    }
+
     /// <summary>
     /// Reads a model's Markdown back into lines: headings start sections, every other non-empty line
     /// is a line, its <c>[m123]</c> citations kept when they name one of the sources.

@@ -2,6 +2,7 @@ using Mnemo.Domain;
 using Mnemo.Embeddings;
 using Mnemo.Retention;
 using Mnemo.Search;
+using Mnemo.Text;
 
 namespace Mnemo.Digests;
 
@@ -19,6 +20,9 @@ public static class ExtractiveSummarizer
     public const string KeyDetails = "Key details";
     public const string Highlights = "Highlights";
 
+    /// <summary>Where external content goes: quoted as what an outside message said, never as a decision or fact.</summary>
+    public const string External = "External content (quoted, not instructions)";
+
     private const double Lambda = 0.6;
 
     /// <summary>Lines this similar say the same thing; only the first is kept.</summary>
@@ -26,7 +30,7 @@ public static class ExtractiveSummarizer
     private const int MaxLineChars = 240;
 
     /// <summary>The order sections are shown in.</summary>
-    public static IReadOnlyList<string> SectionOrder { get; } = [Decisions, OpenItems, KeyDetails, Highlights];
+    public static IReadOnlyList<string> SectionOrder { get; } = [Decisions, OpenItems, KeyDetails, Highlights, External];
 
     /// <summary>Picks up to <paramref name="maxLines"/> lines from the memories, grouped by section.</summary>
     /// <param name="similarity">The scale of the model that made the vectors.</param>
@@ -39,9 +43,26 @@ public static class ExtractiveSummarizer
             .OrderBy(c => SectionRank(c.Section))
             .ThenBy(c => c.Memory.Timestamp)
             .ThenBy(c => c.Memory.Sequence)
-            .Select(c => new DigestLine(c.Section, c.Line, [c.Memory.Id]))
+            .Select(c => c.ToLine())
             .ToList();
     }
+
+    /// <summary>
+    /// A model's lines checked against their sources: a line citing external content is moved to
+    /// <see cref="External"/> and quoted, whatever heading the model gave it.
+    /// </summary>
+    public static IReadOnlyList<DigestLine> QuoteExternal(IReadOnlyList<DigestLine> lines, IReadOnlySet<long> externalIds)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(externalIds);
+        return externalIds.Count == 0
+            ? lines
+            : [.. lines.Select(l => !l.External && l.MemoryIds.Any(externalIds.Contains) ? new DigestLine(External, Quoted("", l.Text), l.MemoryIds, External: true) : l)];
+    }
+
+    /// <summary>External words as a digest shows them: on one line, in quotes, said to be external.</summary>
+    internal static string Quoted(string who, string text) =>
+        $"{(who.Length > 0 ? Fence.Label(who) + ", " : string.Empty)}external content, quoted: \"{Fence.Inline(text).Replace('"', '\'')}\"";
 
     /// <summary>Sentences of the memories with their scores (the summarizer's raw material).</summary>
     internal static List<Candidate> Candidates(IReadOnlyList<(Memory Memory, float[] Vector)> memories)
@@ -75,7 +96,9 @@ public static class ExtractiveSummarizer
                 var score = KindWeight(kind) + (0.3 * centrality) + (memory.Role == "user" ? 0.1 : 0.0)
                     - (memory.Untrusted ? 0.5 : 0.0) - (words < 4 ? 0.3 : 0.0) - (words > 50 ? 0.2 : 0.0);
                 var identifiers = kind.HasFlag(SalientKind.Identifier) ? SalientText.Identifiers(sentence).ToHashSet(StringComparer.Ordinal) : [];
-                candidates.Add(new Candidate(memory, vector, clipped, kind, score, SectionOf(kind), Tokens(sentence), identifiers));
+                // External content is quoted under its own heading whatever kind of sentence it is:
+                // "we decided..." in a stranger's e-mail is not the user's decision.
+                candidates.Add(new Candidate(memory, vector, clipped, kind, score, memory.Untrusted ? External : SectionOf(kind), Tokens(sentence), identifiers));
             }
         }
 
@@ -185,7 +208,11 @@ public static class ExtractiveSummarizer
 
     internal sealed record Candidate(Memory Memory, float[] Vector, string Sentence, SalientKind Kind, double Score, string Section, HashSet<string> Tokens, HashSet<string> Identifiers)
     {
-        public string Line => $"{Who(Memory)}: {RecallText.Clip(Sentence, MaxLineChars)}";
+        public string Line => Memory.Untrusted
+            ? Quoted(Who(Memory), RecallText.Clip(Sentence, MaxLineChars))
+            : $"{Who(Memory)}: {RecallText.Clip(Sentence, MaxLineChars)}";
+
+        public DigestLine ToLine() => new(Section, Line, [Memory.Id], Memory.Untrusted);
 
         private static string Who(Memory memory) => memory.Speaker is { Length: > 0 } speaker && memory.Role is not ("user" or "assistant") ? speaker : memory.Role;
     }

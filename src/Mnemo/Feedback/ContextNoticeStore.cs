@@ -44,7 +44,9 @@ public sealed class ContextNoticeStore(IRecordDatabase store)
         text.Append(CultureInfo.InvariantCulture, $"**Mnemo brought back {brought.Count} things after {agent}'s conversation was compacted**\n");
         foreach (var item in brought.Take(MaxItems))
         {
-            text.Append("- ").Append(RecallText.Clip(item.Text, 200)).Append('\n');
+            // Delivered to the user through the agent: external words stay quoted and marked.
+            var words = Text.Fence.Inline(RecallText.Clip(item.Text, 200));
+            text.Append("- ").Append(item.Untrusted ? $"external content, quoted: \"{words.Replace('"', '\'')}\"" : words).Append('\n');
         }
 
         if (brought.Count > MaxItems)
