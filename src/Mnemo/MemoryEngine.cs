@@ -121,6 +121,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         time ??= TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
         DataDirectory.Ensure(options.DataDirectory);
+        DataDirectory.Tighten(options.DataDirectory, loggerFactory.CreateLogger(typeof(DataDirectory)));
         var owns = embedder is null;
         SqliteMemoryStore? local = null;
         IMemoryStore? store = sharedStore;
