@@ -17,4 +17,5 @@ namespace Mnemo.Cli;
 [JsonSerializable(typeof(Commands.BackupJson))]
 [JsonSerializable(typeof(List<Commands.BackupJson>))]
 [JsonSerializable(typeof(Commands.BackupVerifyJson))]
+[JsonSerializable(typeof(Commands.DoctorJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -24,6 +24,7 @@ internal static class MnemoCommandLine
         root.Subcommands.Add(VoiceCommand.Create());
         root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(HealthCommand.Create());
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(ForgetCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(DigestsCommand.CreateDigests());

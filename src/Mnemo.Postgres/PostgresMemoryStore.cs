@@ -858,6 +858,21 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
             },
             cancellationToken);
 
+    /// <summary>The search column is computed from each row by PostgreSQL; rebuilding the index over it is enough.</summary>
+    public Task<long> RebuildTextIndexAsync(CancellationToken cancellationToken) =>
+        WithConnectionAsync(
+            async connection =>
+            {
+                await using (var reindex = new NpgsqlCommand("REINDEX INDEX ix_memories_search", connection))
+                {
+                    await reindex.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM memories", connection);
+                return Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            },
+            cancellationToken);
+
     /// <summary>PostgreSQL checks its own pages; this checks Mnemo's invariants: every memory has its vector, and the audit log accounts for every memory.</summary>
     public Task<string> CheckIntegrityAsync(CancellationToken cancellationToken) =>
         WithConnectionAsync(

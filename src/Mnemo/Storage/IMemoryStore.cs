@@ -101,4 +101,7 @@ public interface IMemoryStore : IAsyncDisposable
 
     /// <summary>A full integrity check; "ok" or the problems found.</summary>
     Task<string> CheckIntegrityAsync(CancellationToken cancellationToken);
+
+    /// <summary>Builds the full-text index again from the memory rows; returns how many memories it holds.</summary>
+    Task<long> RebuildTextIndexAsync(CancellationToken cancellationToken);
 }

@@ -856,13 +856,15 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         return (perDay, row.GetInt64(0), row.GetInt64(1), row.GetInt64(2));
     }
 
-    /// <summary>SQLite's <c>PRAGMA quick_check</c>: null when the database is sound, else what it found.</summary>
     /// <summary>
     /// SQLite's quick check of the database file, null when it passes. It runs on a connection of its
-    /// own, outside the pool: after heavy writing, a pooled connection's quick check reported the
-    /// full-text index damaged ("fts5: corruption found reading blob") in four reliability-suite runs,
-    /// and in the run that asked a new connection too, that one found the file sound at the same
-    /// moment. The file is what health must judge; why the pooled connection misreads is not known.
+    /// own, outside the pool. Why: each connection keeps FTS5's list of the index's segments in
+    /// memory, and every search or write checks that list is current before using it, but the
+    /// integrity check FTS5 answers for <c>quick_check</c> walks it as it is. After other
+    /// connections wrote enough to merge segments (and delete the old ones), a pooled connection
+    /// whose last full-text use came before that looks for a deleted piece and reports
+    /// "fts5: corruption found reading blob" while the file is sound. Searches on that connection
+    /// refresh the list first and answer as a fresh connection does (a test compares them).
     /// </summary>
     public async Task<string?> QuickCheckAsync(CancellationToken cancellationToken)
     {
@@ -921,9 +923,11 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     /// <summary>Runs <c>PRAGMA integrity_check</c>; returns "ok" or the problems SQLite found.</summary>
+    /// <summary>The full integrity check, on a connection outside the pool for the reason <see cref="QuickCheckAsync"/> gives.</summary>
     public async Task<string> CheckIntegrityAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         var lines = new List<string>();
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
@@ -934,6 +938,35 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
         }
 
         return string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// Builds the full-text index again from the memory rows, in one transaction (searches keep the
+    /// old index until it commits). FTS5's own 'rebuild' cannot, the table keeping no copy of the
+    /// text. The date words are those of each memory's UTC date (ingest used the turn's own offset,
+    /// so a turn near midnight elsewhere may now match the neighbouring day's words).
+    /// </summary>
+    public async Task<long> RebuildTextIndexAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        connection.CreateFunction("mnemo_date_words", (long? ts) => ts is { } ms ? Ingest.IngestPipeline.DateWords(DateTimeOffset.FromUnixTimeMilliseconds(ms)) : string.Empty, isDeterministic: true);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var sql in new[]
+        {
+            "INSERT INTO memories_fts(memories_fts) VALUES ('delete-all')",
+            "INSERT INTO memories_fts(rowid, body, speaker, context) SELECT id, text, speaker, mnemo_date_words(ts) FROM memories ORDER BY id",
+            "INSERT INTO memories_fts(memories_fts) VALUES ('optimize')",
+        })
+        {
+            await using var command = Command(connection, transaction, sql);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var count = Command(connection, transaction, "SELECT COUNT(*) FROM memories");
+        var rows = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _termCounts.Clear();
+        return rows;
     }
 
     public ValueTask DisposeAsync()

@@ -130,6 +130,27 @@ public abstract partial class MemoryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RebuildTextIndex_KeepsEveryMemoryFindable_ByWordsSpeakerAndDate()
+    {
+        await WriteAsync(
+        [
+            Item("s1", 1, "We went hiking in the mountains", speaker: "Melanie"),
+            Item("s1", 2, "The boiler was repaired on Tuesday"),
+            Item("s2", 3, "Nothing related here"),
+        ]);
+        var before = await Store.SearchTextAsync(["mountains", "melanie", "boiler", "may"], MemoryFilter.None, 10, CancellationToken.None);
+
+        var rebuilt = await Store.RebuildTextIndexAsync(CancellationToken.None);
+        var after = await Store.SearchTextAsync(["mountains", "melanie", "boiler", "may"], MemoryFilter.None, 10, CancellationToken.None);
+
+        Assert.Equal(3, rebuilt);
+        Assert.Equal(before.Select(h => h.Id).Order(), after.Select(h => h.Id).Order());
+        Assert.Equal(3, after.Count);
+        Assert.Single(await Store.SearchTextAsync(["melanie"], MemoryFilter.None, 10, CancellationToken.None));
+        Assert.Null(await Store.QuickCheckAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task SearchText_WithTheAllowedIdsAtHand_AnswersAsTheFilterDoes_UpToTheLimit()
     {
         var items = new List<NewMemory>();
