@@ -77,15 +77,7 @@ internal static class DashboardPages
             return Results.Redirect($"/login?failed=1&next={Uri.EscapeDataString(next)}");
         }
 
-        context.Response.Cookies.Append(TokenAuthentication.CookieName, form["token"].ToString(), new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = context.Request.IsHttps,
-            Path = "/",
-            MaxAge = TimeSpan.FromDays(30),
-            IsEssential = true,
-        });
+        context.Response.Cookies.Append(TokenAuthentication.CookieName, TokenAuthentication.SessionValue(server.Token), TokenAuthentication.SessionCookie(context));
         return Results.Redirect(next);
     }
 
@@ -97,6 +89,7 @@ internal static class DashboardPages
         }
 
         context.Response.Cookies.Delete(TokenAuthentication.CookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true });
+        context.Response.Cookies.Delete(TokenAuthentication.LegacyCookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true });
         return Results.Redirect("/login");
     }
 

@@ -9,17 +9,54 @@ namespace Mnemo.Server.Hosting;
 /// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health</c> (and its
 /// <c>/live</c> and <c>/ready</c>) and
 /// Telegram's webhook (which checks the secret Telegram was given instead), compared in
-/// constant time. The dashboard's pages also take the token from the cookie its login form sets
-/// (HttpOnly, SameSite=Strict); the API, MCP and metrics take only the header, so a browser's
-/// cookie can never call them. A page asked for without the token goes to the login form.
+/// constant time. The dashboard's pages also take the session cookie its login form sets (a value
+/// derived from the token, HttpOnly, SameSite=Strict); the API, MCP and metrics take only the
+/// header, so a browser's cookie can never call them. A page asked for without the token goes to the login form.
 /// Hand-written middleware: ASP.NET's authentication stack is built for JWTs and
 /// cookies (and writes data-protection keys to the home directory), not for one shared secret.
 /// </summary>
 internal sealed class TokenAuthentication(RequestDelegate next, ServerOptions server)
 {
-    public const string CookieName = "mnemo_token";
+    /// <summary>The dashboard's session cookie: a value derived from the token, never the token itself.</summary>
+    public const string CookieName = "mnemo_session";
+
+    /// <summary>The cookie older versions set, holding the token itself: deleted at logout, never accepted.</summary>
+    public const string LegacyCookieName = "mnemo_token";
 
     private readonly byte[] _expected = Hash(server.Token);
+
+    private readonly byte[] _session = Hash(SessionValue(server.Token));
+
+    /// <summary>
+    /// The dashboard session for a token: an HMAC of a fixed label keyed with the token. A stolen
+    /// cookie does not reveal the token (so it cannot call the API), and a new token ends every
+    /// session made with the old one.
+    /// </summary>
+    public static string SessionValue(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(token), "mnemo dashboard session v1"u8);
+        return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>
+    /// The session cookie's options: HttpOnly, SameSite=Strict, and Secure unless the browser is on
+    /// this machine (behind a TLS proxy the request itself is plain HTTP, so that cannot decide).
+    /// </summary>
+    public static CookieOptions SessionCookie(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var remote = context.Connection.RemoteIpAddress;
+        return new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = context.Request.IsHttps || remote is null || !System.Net.IPAddress.IsLoopback(remote),
+            Path = "/",
+            MaxAge = TimeSpan.FromDays(30),
+            IsEssential = true,
+        };
+    }
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -73,6 +110,6 @@ internal sealed class TokenAuthentication(RequestDelegate next, ServerOptions se
 
         return cookieAllowed
             && request.Cookies.TryGetValue(CookieName, out var cookie)
-            && CryptographicOperations.FixedTimeEquals(Hash(cookie.Trim()), _expected);
+            && CryptographicOperations.FixedTimeEquals(Hash(cookie.Trim()), _session);
     }
 }

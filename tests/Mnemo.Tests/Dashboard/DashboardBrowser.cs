@@ -82,7 +82,7 @@ internal sealed class DashboardBrowser : IDisposable
         using var handler = new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false };
         using var forged = new HttpClient(handler) { BaseAddress = _server.Address };
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
-        request.Headers.Add("Cookie", $"mnemo_token={_server.Settings.Server.Token}");
+        request.Headers.Add("Cookie", $"mnemo_session={Mnemo.Server.Hosting.TokenAuthentication.SessionValue(_server.Settings.Server.Token)}");
         return await forged.SendAsync(request);
     }
 

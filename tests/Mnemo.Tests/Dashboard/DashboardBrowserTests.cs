@@ -66,10 +66,11 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
 
         LogIn();
         Assert.Equal("/search", new Uri(Browser.Url).AbsolutePath);
-        var cookie = Browser.Manage().Cookies.GetCookieNamed("mnemo_token");
+        var cookie = Browser.Manage().Cookies.GetCookieNamed("mnemo_session");
         Assert.NotNull(cookie);
         Assert.True(cookie.IsHttpOnly);
         Assert.Equal("Strict", cookie.SameSite);
+        Assert.NotEqual(Server.Settings.Server.Token, cookie.Value);
         Screenshot("search");
 
         var first = Browser.FindElement(By.CssSelector(".hit .hit-link"));
@@ -165,14 +166,14 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
         using var handler = new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false };
         using var forged = new HttpClient(handler) { BaseAddress = Server.Address };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/forget") { Content = new FormUrlEncodedContent([new("ids", id.ToString(System.Globalization.CultureInfo.InvariantCulture))]) };
-        request.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
+        request.Headers.Add("Cookie", $"mnemo_session={Mnemo.Server.Hosting.TokenAuthentication.SessionValue(Server.Settings.Server.Token)}");
         var refused = await forged.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Server.Client.GetAsync(new Uri($"/v1/memories/{id}", UriKind.Relative))).StatusCode);
 
         // Nor does the cookie open the API.
         using var api = new HttpRequestMessage(HttpMethod.Get, $"/v1/memories/{id}");
-        api.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
+        api.Headers.Add("Cookie", $"mnemo_session={Mnemo.Server.Hosting.TokenAuthentication.SessionValue(Server.Settings.Server.Token)}");
         Assert.Equal(HttpStatusCode.Unauthorized, (await forged.SendAsync(api)).StatusCode);
     }
 
@@ -213,7 +214,7 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
         Assert.Contains("nothing was changed", await pin.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(await Engine.Pins.ListAsync("work", CancellationToken.None));
         Assert.Empty(await new Mnemo.Scheduling.JobStore(Engine.Records).GetRunsAsync("signals", 10, CancellationToken.None));
-        Assert.DoesNotContain(logout.Headers.TryGetValues("Set-Cookie", out var set) ? set : [], c => c.StartsWith("mnemo_token=", StringComparison.Ordinal));
+        Assert.DoesNotContain(logout.Headers.TryGetValues("Set-Cookie", out var set) ? set : [], c => c.StartsWith("mnemo_session=", StringComparison.Ordinal));
 
         // The browser is still logged in, and the same actions from Mnemo's own page do work.
         Browser.Navigate().Refresh();
@@ -236,7 +237,7 @@ public sealed class DashboardBrowserTests(EmbedderFixture embedder) : IAsyncLife
         foreach (var page in new[] { "/login", "/", "/search?q=kitchen", memory, "/timeline?agent=home", "/session?agent=home&session=kitchen", "/digests", "/status", "/forget?agent=home&session=kitchen" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, page);
-            request.Headers.Add("Cookie", $"mnemo_token={Server.Settings.Server.Token}");
+            request.Headers.Add("Cookie", $"mnemo_session={Mnemo.Server.Hosting.TokenAuthentication.SessionValue(Server.Settings.Server.Token)}");
             using var response = await http.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var policy = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
