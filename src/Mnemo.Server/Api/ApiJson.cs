@@ -11,6 +11,9 @@ public sealed record ErrorJson(string Error, string Detail, string? Field = null
 /// <param name="Status"><c>healthy</c>, <c>degraded</c> or <c>unhealthy</c>: the worst of the checks.</param>
 public sealed record HealthJson(string Status, string Version, List<HealthCheckJson> Checks);
 
+/// <summary>What the open health routes say: only the status.</summary>
+public sealed record HealthStatusJson(string Status);
+
 public sealed record HealthCheckJson(string Name, string Status, string Reason, double DurationMs);
 
 public sealed record TurnJson(
@@ -61,6 +64,7 @@ public sealed record ForgetSelectionJson(bool DryRun, int Matched, List<ForgetPr
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(ErrorJson))]
 [JsonSerializable(typeof(HealthJson))]
+[JsonSerializable(typeof(HealthStatusJson))]
 [JsonSerializable(typeof(IngestRequestJson))]
 [JsonSerializable(typeof(IngestResponseJson))]
 [JsonSerializable(typeof(QueuedJson))]

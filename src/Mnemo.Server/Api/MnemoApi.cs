@@ -31,8 +31,8 @@ public static class MnemoApi
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/health", HealthAsync);
-        app.MapGet("/health/ready", HealthAsync);
-        app.MapGet("/health/live", () => TypedResults.Json(new HealthJson("healthy", Version, []), ApiJsonContext.Default.HealthJson));
+        app.MapGet("/health/ready", ReadyAsync);
+        app.MapGet("/health/live", () => TypedResults.Json(new HealthStatusJson("healthy"), ApiJsonContext.Default.HealthStatusJson));
         var v1 = app.MapGroup("/v1");
         v1.MapPost("/ingest", IngestAsync);
         v1.MapPost("/search", SearchAsync);
@@ -49,13 +49,32 @@ public static class MnemoApi
         return app;
     }
 
-    /// <summary>The health report (also readiness): 200 when healthy or degraded, 503 when unhealthy.</summary>
-    private static async Task<IResult> HealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService health, CancellationToken cancellationToken)
+    /// <summary>The token holder gets a report made after asking (calls at the same time share one run).</summary>
+    public static readonly TimeSpan ReportMaxAge = TimeSpan.Zero;
+
+    /// <summary>
+    /// The health report with every check (the token is required: it names paths, counts and
+    /// failures): 200 when healthy or degraded, 503 when unhealthy.
+    /// </summary>
+    private static async Task<IResult> HealthAsync(HealthReportCache health, CancellationToken cancellationToken)
     {
-        var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        var report = await health.GetAsync(ReportMaxAge, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(
             MnemoHealth.ToJson(report, Version),
             ApiJsonContext.Default.HealthJson,
+            statusCode: report.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// Readiness, open without the token: the status alone, from the report the background checks
+    /// last made (an anonymous caller never makes the checks run), 503 when unhealthy.
+    /// </summary>
+    private static async Task<IResult> ReadyAsync(HealthReportCache health, CancellationToken cancellationToken)
+    {
+        var report = await health.GetAsync(HealthReportCache.Period * 2, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(
+            new HealthStatusJson(MnemoHealth.Name(report.Status)),
+            ApiJsonContext.Default.HealthStatusJson,
             statusCode: report.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
 

@@ -294,9 +294,9 @@ internal static class DashboardPages
         return DashboardLayout.Page(context, antiforgery, $"Digest {id}", body);
     }
 
-    private static async Task<IResult> StatusAsync(HttpContext context, IAntiforgery antiforgery, HealthCheckService health, Automation automation, VoiceJobStore voice, string? ran, string? error, CancellationToken cancellationToken)
+    private static async Task<IResult> StatusAsync(HttpContext context, IAntiforgery antiforgery, HealthReportCache health, Automation automation, VoiceJobStore voice, string? ran, string? error, CancellationToken cancellationToken)
     {
-        var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        var report = await health.GetAsync(Api.MnemoApi.ReportMaxAge, cancellationToken).ConfigureAwait(false);
         var jobs = await automation.Scheduler.ListAsync(cancellationToken).ConfigureAwait(false);
         var queue = await voice.StatsAsync(cancellationToken).ConfigureAwait(false);
         var recent = await voice.ListAsync(null, 20, cancellationToken).ConfigureAwait(false);

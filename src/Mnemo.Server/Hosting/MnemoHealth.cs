@@ -17,8 +17,10 @@ public static class MnemoHealth
     {
         ArgumentNullException.ThrowIfNull(settings);
         var options = settings.Memory.Health;
+        // One store check for the process: its quick check runs every few minutes, not per report.
+        services.AddSingleton(p => new StoreHealthCheck(p.GetRequiredService<MemoryEngine>(), options, p.GetRequiredService<TimeProvider>()));
         services.AddHealthChecks()
-            .Add(Check("store", p => new StoreHealthCheck(p.GetRequiredService<MemoryEngine>(), options, p.GetRequiredService<TimeProvider>())))
+            .Add(Check("store", p => p.GetRequiredService<StoreHealthCheck>()))
             .Add(Check("index", p => new IndexHealthCheck(p.GetRequiredService<MemoryEngine>())))
             .Add(Check("embedder", p => new EmbedderHealthCheck(p.GetRequiredService<MemoryEngine>())))
             .Add(Check("data-quality", p => new DataQualityHealthCheck(p.GetRequiredService<MemoryEngine>(), p.GetRequiredService<TimeProvider>())))
@@ -48,6 +50,22 @@ public static class MnemoHealth
     };
 
     public static string Name(HealthStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// Keeps the latest report for the endpoints (<see cref="HealthReportCache"/>), refreshed in the
+    /// background every <see cref="HealthReportCache.Period"/>; only <c>mnemo serve</c> needs it.
+    /// </summary>
+    public static IServiceCollection AddHealthReportCache(this IServiceCollection services)
+    {
+        services.AddSingleton<HealthReportCache>();
+        services.AddSingleton<IHealthCheckPublisher>(p => p.GetRequiredService<HealthReportCache>());
+        services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(5);
+            o.Period = HealthReportCache.Period;
+        });
+        return services;
+    }
 
     public static Api.HealthJson ToJson(HealthReport report, string version) => new(
         Name(report.Status),

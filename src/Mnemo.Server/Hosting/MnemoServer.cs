@@ -40,6 +40,11 @@ public static class MnemoServer
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = settings.Memory.DataDirectory });
         builder.WebHost.UseUrls(settings.Server.Urls);
+        builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o =>
+        {
+            o.AllowedHosts = [.. settings.Server.HostNames(settings.Memory.Delivery.Telegram.WebhookUrl)];
+            o.AllowEmptyHosts = false;
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -100,7 +105,7 @@ public static class MnemoServer
             services.AddHostedService<SharedStoreHost>();
         }
 
-        services.AddMnemoHealthChecks(settings);
+        services.AddMnemoHealthChecks(settings).AddHealthReportCache();
         AddTelemetry(services, settings);
 
         services.AddHostedService<EmbedderWarmup>();

@@ -6,8 +6,8 @@ using Mnemo.Server.Api;
 namespace Mnemo.Server.Hosting;
 
 /// <summary>
-/// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health</c> (and its
-/// <c>/live</c> and <c>/ready</c>) and
+/// Requires <c>Authorization: Bearer &lt;token&gt;</c> on every route but <c>/health/live</c> and
+/// <c>/health/ready</c> (a status, nothing more) and
 /// Telegram's webhook (which checks the secret Telegram was given instead), compared in
 /// constant time. The dashboard's pages also take the session cookie its login form sets (a value
 /// derived from the token, HttpOnly, SameSite=Strict); the API, MCP and metrics take only the
@@ -89,12 +89,14 @@ internal sealed class TokenAuthentication(RequestDelegate next, ServerOptions se
 
     private static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
 
+    /// <summary>Liveness and readiness say only a status; the full report (<c>/health</c>) needs the token.</summary>
     private static bool IsHealth(PathString path) =>
-        path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase, out var rest) && (!rest.HasValue || rest == "/live" || rest == "/ready");
+        path.Equals("/health/live", StringComparison.OrdinalIgnoreCase) || path.Equals("/health/ready", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Everything but the machine interfaces is the dashboard.</summary>
     private static bool IsDashboard(PathString path) =>
         !path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
+        && !path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
         && !path.StartsWithSegments("/mcp", StringComparison.OrdinalIgnoreCase)
         && !path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase)
         && !path.StartsWithSegments("/telegram", StringComparison.OrdinalIgnoreCase);

@@ -167,7 +167,7 @@ public sealed class DashboardRecordsBrowserTests(EmbedderFixture embedder) : IAs
     [Fact]
     public async Task Status_ShowsHealthJobsAndTheVoiceQueue_AndRunNowRunsTheJobAndRecordsIt()
     {
-        using var health = await Server.Anonymous.GetAsync(new Uri("/health", UriKind.Relative));
+        using var health = await Server.Client.GetAsync(new Uri("/health", UriKind.Relative));
         var checks = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray()
             .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString()!);
         Dashboard.LogIn("/status");

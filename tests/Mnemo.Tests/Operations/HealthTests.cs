@@ -52,18 +52,19 @@ public sealed class HealthTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         await using (var server = await TestServer.StartAsync(dir.File("a"), embedder, new Dictionary<string, string?> { ["OpenClaw:Follow"] = "false" }))
         {
-            using var health = await server.Anonymous.GetAsync(new Uri("/health", UriKind.Relative));
+            using var health = await server.Client.GetAsync(new Uri("/health", UriKind.Relative));
             using var ready = await server.Anonymous.GetAsync(new Uri("/health/ready", UriKind.Relative));
             var body = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal("""{"status":"degraded"}""", await ready.Content.ReadAsStringAsync());
             Assert.Equal("degraded", body.GetProperty("status").GetString());
             Assert.Equal("healthy", Check(body, "store").GetProperty("status").GetString());
             Assert.Equal("healthy", Check(body, "embedder").GetProperty("status").GetString());
         }
 
         await using var sick = await TestServer.StartAsync(dir.File("b"), embedder, new Dictionary<string, string?> { ["Health:MinFreeDiskMegabytes"] = "1000000000000" });
-        using var unhealthy = await sick.Anonymous.GetAsync(new Uri("/health", UriKind.Relative));
+        using var unhealthy = await sick.Client.GetAsync(new Uri("/health", UriKind.Relative));
         using var live = await sick.Anonymous.GetAsync(new Uri("/health/live", UriKind.Relative));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unhealthy.StatusCode);
         Assert.Equal("unhealthy", JsonDocument.Parse(await unhealthy.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());

@@ -58,14 +58,16 @@ public sealed class AutomationApiTests(EmbedderFixture embedder)
                 using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Json("{}") };
                 using var response = await anonymous.SendAsync(request);
 
-                // Open: health, the login form and the stylesheet (neither holds data); logging in
+                // Open: liveness and readiness (a status, nothing more), the login form and the
+                // stylesheet (neither holds data); the full health report needs the token; logging in
                 // without the form's antiforgery token is refused. Every other page sends the
                 // browser to the login form; every other request is 401.
                 var expected = (path, method, api) switch
                 {
                     ("/login", "POST", _) => HttpStatusCode.BadRequest,
                     ("/login" or "/dashboard.css", _, _) => HttpStatusCode.OK,
-                    _ when path.StartsWith("/health", StringComparison.Ordinal) => HttpStatusCode.OK,
+                    ("/health/live" or "/health/ready", _, _) => HttpStatusCode.OK,
+                    ("/health", _, _) => HttpStatusCode.Unauthorized,
                     (_, "GET", false) => HttpStatusCode.Redirect,
                     _ => HttpStatusCode.Unauthorized,
                 };

@@ -17,18 +17,26 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 
     [Fact]
-    public async Task Health_NeedsNoToken_EverythingElseDoes()
+    public async Task LivenessAndReadiness_NeedNoToken_TheReportAndEverythingElseDo()
     {
         using var dir = new TempDirectory();
         await using var server = await TestServer.StartAsync(dir.File("data"), embedder);
 
-        using var health = await server.Anonymous.GetAsync("/health");
+        using var live = await server.Anonymous.GetAsync("/health/live");
+        using var ready = await server.Anonymous.GetAsync("/health/ready");
+        using var anonymousReport = await server.Anonymous.GetAsync("/health");
+        using var health = await server.Client.GetAsync("/health");
         using var noToken = await server.Anonymous.PostAsync("/v1/search", Json("""{"query":"x"}"""));
         using var wrong = new HttpRequestMessage(HttpMethod.Post, "/v1/search") { Content = Json("""{"query":"x"}""") };
         wrong.Headers.Authorization = new("Bearer", "not-the-token-at-all");
         using var wrongToken = await server.Anonymous.SendAsync(wrong);
         using var mcp = await server.Anonymous.PostAsync("/mcp", Json("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}"""));
 
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("""{"status":"healthy"}""", await live.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(["status"], (await ReadAsync(ready)).EnumerateObject().Select(p => p.Name));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousReport.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Contains((await ReadAsync(health)).GetProperty("status").GetString(), new[] { "healthy", "degraded" });
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
