@@ -98,9 +98,18 @@ internal static class OpenClawEvent
         var provenance = new TurnProvenance(
             Speaker: null,
             Tool: normalizedRole == "tool" ? JsonValues.String(message, "toolName") : null,
-            Untrusted: envelope.Untrusted);
+            Untrusted: envelope.Untrusted || FromAnotherSender(message));
         return new Turn(agent, session, entryId, JsonValues.String(entry, "parentId"), normalizedRole, envelope.Text, timestamp, source, sequence, provenance);
     }
+
+    /// <summary>
+    /// OpenClaw marks who sent a user message when it knows (<c>__openclaw.senderIsOwner</c>): in a
+    /// group, or from anyone else who can message the assistant, the words (a voice note OpenClaw
+    /// transcribed included) are not the owner's and are kept as external content.
+    /// </summary>
+    private static bool FromAnotherSender(JsonElement message) =>
+        JsonValues.Property(message, "__openclaw") is { ValueKind: JsonValueKind.Object } meta
+        && JsonValues.Property(meta, "senderIsOwner") is { ValueKind: JsonValueKind.False };
 
     /// <summary>The visible text of a message: a plain string, or the text parts of a part array.</summary>
     private static string ContentText(JsonElement? content)
