@@ -340,6 +340,17 @@ internal static class PostgresSchema
             PRIMARY KEY (agent, session, at)
         );
         """,
+        // 5: who sent each voice note OpenClaw received (owner 1, someone else 0, not said NULL).
+        """
+        CREATE TABLE voice_senders (
+            file_name text PRIMARY KEY,
+            agent     text NOT NULL,
+            session   text NOT NULL,
+            entry_id  text NOT NULL,
+            owner     bigint,
+            seen_at   bigint NOT NULL
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

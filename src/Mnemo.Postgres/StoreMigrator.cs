@@ -201,7 +201,7 @@ public static class StoreMigrator
     [
         ("compactions", true), ("jobs", false), ("job_runs", true), ("digests", true), ("signals", true), ("llm_calls", true),
         ("prompt_runs", true), ("prompt_passes", false), ("voice_jobs", true), ("feedback", true), ("context_notices", true), ("pins", false),
-        ("session_keys", false), ("session_resets", false),
+        ("session_keys", false), ("session_resets", false), ("voice_senders", false),
     ];
 
     /// <summary>Copies one record table, its columns and their types read from the target's schema (the same names in both).</summary>

@@ -38,7 +38,8 @@ public sealed class MemoryEngine : IAsyncDisposable
         var redactor = new Text.Redactor(options.Redaction);
         Compactions = new CompactionStore(Records, time, redactor);
         Resets = new SessionResetStore(Records);
-        _pipeline = new IngestPipeline(store, index, Compactions, Resets, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
+        VoiceSenders = new VoiceSenderStore(Records);
+        _pipeline = new IngestPipeline(store, index, Compactions, Resets, VoiceSenders, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
         Feedback = new Feedback.FeedbackStore(Records);
         ContextNotices = new Feedback.ContextNoticeStore(Records);
@@ -83,6 +84,9 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     /// <summary>Resets that kept the session id: what came before the latest left the context.</summary>
     public SessionResetStore Resets { get; }
+
+    /// <summary>Who sent each voice note OpenClaw received, from its transcripts.</summary>
+    public VoiceSenderStore VoiceSenders { get; }
 
     /// <summary>The user's ratings; retained context leaves out what was rated down.</summary>
     public Feedback.FeedbackStore Feedback { get; }

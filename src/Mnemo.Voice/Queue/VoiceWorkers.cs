@@ -201,11 +201,18 @@ public sealed partial class VoiceWorkers : IDisposable
 
     private async Task<long?> StoreAsync(VoiceJob job, Transcript transcript, CancellationToken cancellationToken)
     {
-        var agent = job.Agent ?? _options.DefaultAgent;
+        // A note from OpenClaw's inbound folder: its transcript entry says which agent received it
+        // and whether the owner sent it. Someone else's words are external content. (The session
+        // stays the voice notes' own: its entries are ordered by the transcript's positions, which
+        // the note has none of.)
+        var sender = job.Origin == "openclaw" ? await _engine.VoiceSenders.FindAsync(Path.GetFileName(job.Path), cancellationToken).ConfigureAwait(false) : null;
+        var stranger = sender?.Owner == false;
+        var agent = job.Agent ?? sender?.Agent ?? _options.DefaultAgent;
         var session = job.Session ?? "voice-notes";
         var entryId = $"voice-{job.Id}";
         var said = File.Exists(job.Path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(job.Path), TimeSpan.Zero) : job.CreatedAt;
-        var turn = new Turn(agent, session, entryId, null, "user", transcript.Text, said, job.Path, said.ToUnixTimeMilliseconds(), new TurnProvenance(Speaker: "voice note"));
+        var provenance = new TurnProvenance(Speaker: stranger ? "voice note from another sender" : "voice note", Tool: null, Untrusted: stranger);
+        var turn = new Turn(agent, session, entryId, null, "user", transcript.Text, said, job.Path, said.ToUnixTimeMilliseconds(), provenance);
         await _engine.IngestTurnsAsync($"voice#{agent}", "voice", [turn], cancellationToken).ConfigureAwait(false);
         await _engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
         return await _engine.Store.FindIdAsync(agent, session, entryId, cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,7 @@ internal sealed partial class IngestPipeline(
     VectorIndexManager index,
     CompactionStore compactions,
     SessionResetStore resets,
+    VoiceSenderStore voiceSenders,
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     string modelId,
     ChunkingOptions chunking,
@@ -80,6 +81,9 @@ internal sealed partial class IngestPipeline(
                     break;
                 case ResetRead read:
                     await resets.RecordAsync(read.Reset, cancellationToken).ConfigureAwait(false);
+                    break;
+                case VoiceNoteRead read:
+                    await voiceSenders.RecordAsync(read.Sender, cancellationToken).ConfigureAwait(false);
                     break;
                 case CheckpointRead read:
                     checkpoint = read.Cursor;

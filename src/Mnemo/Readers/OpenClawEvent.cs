@@ -24,7 +24,7 @@ internal static class OpenClawEvent
 
         return JsonValues.String(entry, "type") switch
         {
-            "message" => ParseMessage(entry, agent, session, source, sequence, out problem) is { } turn ? new TurnRead(turn) : null,
+            "message" => ParseMessage(entry, agent, session, source, sequence, out problem) is { } turn ? new TurnRead(turn) : VoiceNote(entry, agent, session),
             "compaction" => ParseCompaction(entry, agent, session, sequence, out problem) is { } compaction ? new CompactionRead(compaction) : null,
             "reset" => new ResetRead(new SessionReset(agent, session, sequence, JsonValues.Timestamp(entry, "timestamp") ?? DateTimeOffset.UnixEpoch, JsonValues.String(entry, "reason"), "transcript")),
             _ => null,
@@ -101,6 +101,43 @@ internal static class OpenClawEvent
             Untrusted: envelope.Untrusted || FromAnotherSender(message));
         return new Turn(agent, session, entryId, JsonValues.String(entry, "parentId"), normalizedRole, envelope.Text, timestamp, source, sequence, provenance);
     }
+
+    /// <summary>
+    /// A user message that carried a voice note (an audio file OpenClaw put in <c>media/inbound</c>,
+    /// named in <c>__openclaw.media</c>): who sent it, for the voice note Mnemo transcribes.
+    /// </summary>
+    private static VoiceNoteRead? VoiceNote(JsonElement entry, string agent, string session)
+    {
+        if (JsonValues.Property(entry, "message") is not { ValueKind: JsonValueKind.Object } message
+            || JsonValues.String(message, "role") != "user"
+            || JsonValues.String(entry, "id") is not { Length: > 0 } entryId
+            || JsonValues.Property(message, "__openclaw") is not { ValueKind: JsonValueKind.Object } meta
+            || JsonValues.Property(meta, "media") is not { ValueKind: JsonValueKind.Array } media)
+        {
+            return null;
+        }
+
+        foreach (var item in media.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Object && JsonValues.String(item, "kind") == "audio"
+                && JsonValues.String(item, "url") is { } url && url.StartsWith(InboundMedia, StringComparison.Ordinal)
+                && Path.GetFileName(url[InboundMedia.Length..]) is { Length: > 0 } file)
+            {
+                bool? owner = JsonValues.Property(meta, "senderIsOwner") switch
+                {
+                    { ValueKind: JsonValueKind.True } => true,
+                    { ValueKind: JsonValueKind.False } => false,
+                    _ => null,
+                };
+                var at = JsonValues.Timestamp(entry, "timestamp") ?? JsonValues.Timestamp(message, "timestamp") ?? DateTimeOffset.UnixEpoch;
+                return new VoiceNoteRead(new VoiceSender(file, agent, session, entryId, owner, at));
+            }
+        }
+
+        return null;
+    }
+
+    private const string InboundMedia = "media://inbound/";
 
     /// <summary>
     /// OpenClaw marks who sent a user message when it knows (<c>__openclaw.senderIsOwner</c>): in a

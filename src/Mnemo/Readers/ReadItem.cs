@@ -22,3 +22,6 @@ public sealed record CompactionRead(CompactionEvent Compaction) : ReadItem;
 
 /// <summary>A reset entry read from a transcript: the session started over under the same id.</summary>
 public sealed record ResetRead(SessionReset Reset) : ReadItem;
+
+/// <summary>A voice note's message: which audio file it carried and who sent it.</summary>
+public sealed record VoiceNoteRead(VoiceSender Sender) : ReadItem;

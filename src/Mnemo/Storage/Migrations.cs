@@ -300,5 +300,17 @@ internal static class Migrations
             PRIMARY KEY (agent, session, at)
         ) STRICT;
         """,
+        // 10: who sent each voice note OpenClaw received (owner 1, someone else 0, not said NULL),
+        // by the audio file's name in media/inbound: a stranger's voice note is external content.
+        """
+        CREATE TABLE voice_senders (
+            file_name TEXT PRIMARY KEY,
+            agent     TEXT NOT NULL,
+            session   TEXT NOT NULL,
+            entry_id  TEXT NOT NULL,
+            owner     INTEGER,
+            seen_at   INTEGER NOT NULL
+        ) STRICT;
+        """,
     ];
 }

@@ -237,7 +237,7 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE context_notices; DROP INDEX ix_memories_created; ALTER TABLE voice_jobs DROP COLUMN node; ALTER TABLE voice_jobs DROP COLUMN lease_until; DROP TABLE pins; DROP TABLE session_keys; DROP TABLE session_resets; PRAGMA user_version = 5;";
+            command.CommandText = "DROP TABLE context_notices; DROP INDEX ix_memories_created; ALTER TABLE voice_jobs DROP COLUMN node; ALTER TABLE voice_jobs DROP COLUMN lease_until; DROP TABLE pins; DROP TABLE session_keys; DROP TABLE session_resets; DROP TABLE voice_senders; PRAGMA user_version = 5;";
             await command.ExecuteNonQueryAsync();
         }
 
