@@ -141,7 +141,7 @@ public sealed class FenceTests(EmbedderFixture embedder)
             Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
         }
 
-        await using var mcp = await ConnectAsync(server);
+        await using var mcp = await server.McpClientAsync();
         var found = Text(await mcp.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "invoice e-mail" }));
         var id = long.Parse(found.Split("[memory ")[1].Split(']')[0], System.Globalization.CultureInfo.InvariantCulture);
         var got = Text(await mcp.CallToolAsync("memory_get", new Dictionary<string, object?> { ["ids"] = new[] { id } }));
@@ -169,7 +169,7 @@ public sealed class FenceTests(EmbedderFixture embedder)
             Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
         }
 
-        await using var mcp = await ConnectAsync(server);
+        await using var mcp = await server.McpClientAsync();
         var refused = 0;
         var forgotten = 0;
         for (long first = 1; first <= turns.Length; first += 10)
@@ -190,17 +190,6 @@ public sealed class FenceTests(EmbedderFixture embedder)
         Assert.Equal(McpForgetBudget.PerHour, forgotten);
         Assert.Equal(1, refused);
         Assert.Equal(10, stats.Memories);
-    }
-
-    private static async Task<McpClient> ConnectAsync(TestServer server)
-    {
-        var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(server.Address, "/mcp"),
-            TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {server.Settings.Server.Token}" },
-        });
-        return await McpClient.CreateAsync(transport);
     }
 
     private static string Text(CallToolResult result) =>

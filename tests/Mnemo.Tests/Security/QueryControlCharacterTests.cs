@@ -50,13 +50,7 @@ public sealed class QueryControlCharacterTests(EmbedderFixture embedder)
             ingest.EnsureSuccessStatusCode();
         }
 
-        await using var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(server.Address, "/mcp"),
-            TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {server.Settings.Server.Token}" },
-        });
-        await using var mcp = await McpClient.CreateAsync(transport);
+        await using var mcp = await server.McpClientAsync();
 
         foreach (var c in Enumerable.Range(0, 32).Append(0x7F).Append(0x85).Append(0x2028).Append(0x2029))
         {

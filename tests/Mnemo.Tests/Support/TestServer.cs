@@ -59,6 +59,18 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, settings, new Uri(app.Urls.Single()));
     }
 
+    /// <summary>An MCP client of this server's <c>/mcp</c> endpoint (streamable HTTP, with the token), through the SDK's own client.</summary>
+    public async Task<ModelContextProtocol.Client.McpClient> McpClientAsync()
+    {
+        var transport = new ModelContextProtocol.Client.HttpClientTransport(new ModelContextProtocol.Client.HttpClientTransportOptions
+        {
+            Endpoint = new Uri(Address, "/mcp"),
+            TransportMode = ModelContextProtocol.Client.HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {Settings.Server.Token}" },
+        });
+        return await ModelContextProtocol.Client.McpClient.CreateAsync(transport);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
