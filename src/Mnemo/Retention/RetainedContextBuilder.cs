@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 using Mnemo.Domain;
 using Mnemo.Embeddings;
 using Mnemo.Search;
-using Mnemo.Text;
 using Mnemo.Storage;
+using Mnemo.Text;
 
 namespace Mnemo.Retention;
 
