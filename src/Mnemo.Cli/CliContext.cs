@@ -30,9 +30,13 @@ internal sealed class CliContext(ParseResult parse) : IDisposable
         Embeddings = EmbeddingOptions.FromEnvironment(),
     };
 
-    /// <summary>The memory on the configured store (the data directory's SQLite, or the shared PostgreSQL of <c>Store:*</c>).</summary>
+    /// <summary>
+    /// The memory on the configured store (the data directory's SQLite, or the shared PostgreSQL of
+    /// <c>Store:*</c>), with every setting <c>mnemo serve</c> would use (config.json, <c>MNEMO_*</c>):
+    /// a one-shot command stores and reads as the server does (redaction above all).
+    /// </summary>
     public Task<MemoryEngine> OpenEngineAsync(CancellationToken cancellationToken) =>
-        Mnemo.Postgres.MemoryEngines.OpenAsync(Options() with { Store = Server.Hosting.MnemoSettings.LoadStore(DataDirectory) }, loggerFactory: LoggerFactory, cancellationToken: cancellationToken);
+        Mnemo.Postgres.MemoryEngines.OpenAsync(Server.Hosting.MnemoSettings.Load(DataDirectory).Memory, loggerFactory: LoggerFactory, cancellationToken: cancellationToken);
 
     public void Dispose() => LoggerFactory.Dispose();
 }

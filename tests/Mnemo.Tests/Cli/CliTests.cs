@@ -68,6 +68,27 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Ingest_HonoursRedactionInConfigJson_AsServeDoes()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data");
+        Assert.Equal(0, (await CliProcess.RunAsync(data, "stats")).ExitCode);
+        var config = Path.Combine(data, "config.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        root["Redaction"] = new System.Text.Json.Nodes.JsonObject { ["Secrets"] = true, ["Pii"] = true };
+        await File.WriteAllTextAsync(config, root.ToJsonString());
+        var chat = dir.File("chat.jsonl");
+        await File.WriteAllTextAsync(chat, """{"role":"user","content":"Write to me at ana.silva@example.org about the lease.","session":"s1"}""" + "\n");
+
+        var ingest = await CliProcess.RunAsync(data, "ingest", chat, "--format", "chat-jsonl", "--agent", "home");
+        var (_, stdout, _) = await CliProcess.RunAsync(data, "search", "lease", "--json");
+
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+        Assert.Contains("[redacted email]", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("ana.silva@example.org", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Search_BadArguments_ExitOneWithAMessage()
     {
         using var dir = new TempDirectory();
