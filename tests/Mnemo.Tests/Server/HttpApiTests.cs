@@ -79,6 +79,22 @@ public sealed class HttpApiTests(EmbedderFixture embedder)
         Assert.Contains("Auth", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Settings_SearchIndexAndChunking_AreReadFromConfig_AndChecked()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data");
+
+        var settings = MnemoSettings.Load(data, new Dictionary<string, string?> { ["Search:TextWeight"] = "0.9", ["Index:HnswThreshold"] = "123", ["Chunking:MaxChunkChars"] = "600" });
+        var error = Assert.Throws<ArgumentException>(() => MnemoSettings.Load(data, new Dictionary<string, string?> { ["Search:NeighbourWeight"] = "3" }));
+
+        Assert.Equal(0.9, settings.Memory.Search.TextWeight);
+        Assert.Equal(123, settings.Memory.Index.HnswThreshold);
+        Assert.Equal(600, settings.Memory.Chunking.MaxChunkChars);
+        Assert.Equal(new Mnemo.Search.SearchOptions().VectorWeight, settings.Memory.Search.VectorWeight);
+        Assert.Contains("Search.NeighbourWeight", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/v1/context", """{"sessionId":"s1"}""", "prompt")]
     [InlineData("/v1/context", """{"prompt":42}""", "prompt")]
