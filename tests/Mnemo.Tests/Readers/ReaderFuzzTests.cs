@@ -67,17 +67,19 @@ public sealed class ReaderFuzzTests
     {
         using var dir = new TempDirectory();
         var db = new OpenClawAgentDatabase(dir.File("openclaw-agent.sqlite"), "main");
-        var seq = 0;
+        var seq = 0L;
         Gen.Select(MutatedLine, Gen.Bool).Sample((bytes, compress) =>
         {
+            // CsCheck samples on several threads: each event takes its own position.
             var text = Encoding.UTF8.GetString(bytes);
+            var at = Interlocked.Increment(ref seq);
             if (compress)
             {
-                db.AddRaw("s", ++seq, bytes);
+                db.AddRaw("s", at, bytes);
             }
             else
             {
-                db.Add("s", ++seq, text, compress: false);
+                db.Add("s", at, text, compress: false);
             }
         }, iter: Iterations(300), seed: "0000000000021");
 
