@@ -57,12 +57,8 @@ public static class ExtractiveSummarizer
         ArgumentNullException.ThrowIfNull(externalIds);
         return externalIds.Count == 0
             ? lines
-            : [.. lines.Select(l => !l.External && l.MemoryIds.Any(externalIds.Contains) ? new DigestLine(External, Quoted("", l.Text), l.MemoryIds, External: true) : l)];
+            : [.. lines.Select(l => !l.External && l.MemoryIds.Any(externalIds.Contains) ? new DigestLine(External, Fence.QuoteInProse(l.Text), l.MemoryIds, External: true) : l)];
     }
-
-    /// <summary>External words as a digest shows them: on one line, in quotes, said to be external.</summary>
-    internal static string Quoted(string who, string text) =>
-        $"{(who.Length > 0 ? Fence.Label(who) + ", " : string.Empty)}external content, quoted: \"{Fence.Inline(text).Replace('"', '\'')}\"";
 
     /// <summary>Sentences of the memories with their scores (the summarizer's raw material).</summary>
     internal static List<Candidate> Candidates(IReadOnlyList<(Memory Memory, float[] Vector)> memories)
@@ -209,7 +205,7 @@ public static class ExtractiveSummarizer
     internal sealed record Candidate(Memory Memory, float[] Vector, string Sentence, SalientKind Kind, double Score, string Section, HashSet<string> Tokens, HashSet<string> Identifiers)
     {
         public string Line => Memory.Untrusted
-            ? Quoted(Who(Memory), RecallText.Clip(Sentence, MaxLineChars))
+            ? Fence.QuoteInProse(RecallText.Clip(Sentence, MaxLineChars), Who(Memory))
             : $"{Who(Memory)}: {RecallText.Clip(Sentence, MaxLineChars)}";
 
         public DigestLine ToLine() => new(Section, Line, [Memory.Id], Memory.Untrusted);

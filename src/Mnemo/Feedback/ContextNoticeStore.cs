@@ -45,8 +45,8 @@ public sealed class ContextNoticeStore(IRecordDatabase store)
         foreach (var item in brought.Take(MaxItems))
         {
             // Delivered to the user through the agent: external words stay quoted and marked.
-            var words = Text.Fence.Inline(RecallText.Clip(item.Text, 200));
-            text.Append("- ").Append(item.Untrusted ? $"external content, quoted: \"{words.Replace('"', '\'')}\"" : words).Append('\n');
+            var words = RecallText.Clip(item.Text, 200);
+            text.Append("- ").Append(item.Untrusted ? Text.Fence.QuoteInProse(words) : Text.Fence.Inline(words)).Append('\n');
         }
 
         if (brought.Count > MaxItems)

@@ -93,6 +93,13 @@ public static class Fence
     /// <summary>External content as one quoted line: the lead, then the text inside <c>&lt;untrusted&gt;</c>.</summary>
     public static string Quote(string? text) => string.Concat(ExternalLead, UntrustedOpen, Inline(text), UntrustedClose);
 
+    /// <summary>
+    /// External words inside prose Mnemo writes (a digest line, a notice): on one line, in double
+    /// quotes that the words cannot end, said to be external, with who said them when known.
+    /// </summary>
+    public static string QuoteInProse(string? text, string? who = null) =>
+        $"{(string.IsNullOrWhiteSpace(who) ? string.Empty : Label(who) + ", ")}external content, quoted: \"{Inline(text).Replace('"', '\'')}\"";
+
     /// <summary>The text as an agent sees it: quoted when external, otherwise on one line.</summary>
     public static string Show(string? text, bool untrusted) => untrusted ? Quote(text) : Inline(text);
 
