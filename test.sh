@@ -51,6 +51,18 @@ if ! dotnet build Mnemo.slnx -c Release --nologo -v quiet -clp:ErrorsOnly; then
   exit 1
 fi
 
+echo "== format"
+# The layout .editorconfig describes: whitespace, import order and the style rules at warning level.
+format_gate() {
+  dotnet format whitespace Mnemo.slnx --verify-no-changes &&
+    dotnet format style Mnemo.slnx --verify-no-changes --severity warn
+}
+if format_gate >"$log" 2>&1; then
+  passed=$((passed + 1)); echo "PASS dotnet format --verify-no-changes"
+else
+  failed=$((failed + 1)); echo "FAIL dotnet format --verify-no-changes (run: dotnet format Mnemo.slnx)"; grep -v '^Warnings' "$log" | head -20
+fi
+
 echo "== unit and integration tests"
 # One test assembly at a time (-m:1): the real-OpenClaw end-to-end test waits on the context call
 # with a time budget, and the two-node PostgreSQL test beside it starves it on a 2-core machine.

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Mnemo.Datasets;
+using Mnemo.Domain;
 using Mnemo.Embeddings;
 using Mnemo.Evaluation;
 using Mnemo.Ingest;
-using Mnemo.Domain;
 using Mnemo.Search;
 
 namespace Mnemo.Bench;

@@ -70,30 +70,42 @@ internal static class Harness
     {
         var config = new JsonObject
         {
-            ["agents"] = new JsonObject { ["defaults"] = new JsonObject
+            ["agents"] = new JsonObject
             {
-                ["model"] = new JsonObject { ["primary"] = "fake/fake-model" },
-                ["compaction"] = new JsonObject { ["keepRecentTokens"] = 200 },
-            } },
+                ["defaults"] = new JsonObject
+                {
+                    ["model"] = new JsonObject { ["primary"] = "fake/fake-model" },
+                    ["compaction"] = new JsonObject { ["keepRecentTokens"] = 200 },
+                }
+            },
             ["models"] = new JsonObject
             {
                 ["mode"] = "merge",
-                ["providers"] = new JsonObject { ["fake"] = new JsonObject
+                ["providers"] = new JsonObject
                 {
-                    ["baseUrl"] = new Uri(model, "/v1").ToString(),
-                    ["apiKey"] = "sk-local",
-                    ["api"] = "openai-completions",
-                    ["models"] = new JsonArray(new JsonObject
+                    ["fake"] = new JsonObject
                     {
-                        ["id"] = "fake-model", ["name"] = "Fake", ["reasoning"] = false, ["input"] = new JsonArray("text"),
-                        ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
-                        ["contextWindow"] = 128000, ["maxTokens"] = 4096,
-                    }),
-                } },
+                        ["baseUrl"] = new Uri(model, "/v1").ToString(),
+                        ["apiKey"] = "sk-local",
+                        ["api"] = "openai-completions",
+                        ["models"] = new JsonArray(new JsonObject
+                        {
+                            ["id"] = "fake-model",
+                            ["name"] = "Fake",
+                            ["reasoning"] = false,
+                            ["input"] = new JsonArray("text"),
+                            ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
+                            ["contextWindow"] = 128000,
+                            ["maxTokens"] = 4096,
+                        }),
+                    }
+                },
             },
             ["gateway"] = new JsonObject
             {
-                ["mode"] = "local", ["bind"] = "loopback", ["port"] = gatewayPort,
+                ["mode"] = "local",
+                ["bind"] = "loopback",
+                ["port"] = gatewayPort,
                 ["auth"] = new JsonObject { ["mode"] = "token", ["token"] = "e2e-gateway-token-0123456789" },
             },
             ["discovery"] = new JsonObject { ["mdns"] = new JsonObject { ["mode"] = "off" } },

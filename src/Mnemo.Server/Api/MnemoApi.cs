@@ -7,10 +7,9 @@ using Microsoft.AspNetCore.Routing;
 using Mnemo.Domain;
 using Mnemo.Retention;
 using Mnemo.Search;
+using Mnemo.Server.Hosting;
 using Mnemo.Server.Live;
 using Mnemo.Storage;
-
-using Mnemo.Server.Hosting;
 
 namespace Mnemo.Server.Api;
 

@@ -41,25 +41,25 @@ public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal,
                 return null;
 
             case "after_compaction":
-            {
-                var id = session ?? throw new ArgumentException("sessionId is required for after_compaction");
-                _tokensBefore.TryRemove((agent, id), out var before);
-                var compaction = new CompactionEvent(agent, id, null, null, at, before > 0 ? before : null, null, null, null, CompactionDetails.Empty, "plugin", sessionKey);
-                var recorded = await engine.RecordCompactionAsync(compaction, cancellationToken).ConfigureAwait(false);
+                {
+                    var id = session ?? throw new ArgumentException("sessionId is required for after_compaction");
+                    _tokensBefore.TryRemove((agent, id), out var before);
+                    var compaction = new CompactionEvent(agent, id, null, null, at, before > 0 ? before : null, null, null, null, CompactionDetails.Empty, "plugin", sessionKey);
+                    var recorded = await engine.RecordCompactionAsync(compaction, cancellationToken).ConfigureAwait(false);
 
-                // The transcript now holds the compaction entry with its summary: read it at once.
-                signal.Poke();
-                return recorded;
-            }
+                    // The transcript now holds the compaction entry with its summary: read it at once.
+                    signal.Poke();
+                    return recorded;
+                }
 
             case "compaction":
-            {
-                var id = session ?? throw new ArgumentException("sessionId is required for compaction");
-                var compaction = new CompactionEvent(
-                    agent, id, Text(body, "entryId"), null, at, Number(body, "tokensBefore"), Number(body, "tokensAfter"),
-                    Text(body, "summary"), Text(body, "firstKeptEntryId"), CompactionDetails.Empty, "plugin", sessionKey);
-                return await engine.RecordCompactionAsync(compaction, cancellationToken).ConfigureAwait(false);
-            }
+                {
+                    var id = session ?? throw new ArgumentException("sessionId is required for compaction");
+                    var compaction = new CompactionEvent(
+                        agent, id, Text(body, "entryId"), null, at, Number(body, "tokensBefore"), Number(body, "tokensAfter"),
+                        Text(body, "summary"), Text(body, "firstKeptEntryId"), CompactionDetails.Empty, "plugin", sessionKey);
+                    return await engine.RecordCompactionAsync(compaction, cancellationToken).ConfigureAwait(false);
+                }
 
             case "session_start" or "before_reset":
                 // Which session ids a key has had: the next one under it is a reset, and the

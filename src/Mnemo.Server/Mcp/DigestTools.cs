@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
-using ModelContextProtocol;
-using ModelContextProtocol.Server;
 using Mnemo.Digests;
 using Mnemo.Language;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
 
 namespace Mnemo.Server.Mcp;
 

@@ -1,13 +1,13 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
-using ModelContextProtocol;
-using ModelContextProtocol.Server;
 using Mnemo.Domain;
 using Mnemo.Retention;
 using Mnemo.Search;
 using Mnemo.Storage;
 using Mnemo.Text;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
 
 namespace Mnemo.Server.Mcp;
 

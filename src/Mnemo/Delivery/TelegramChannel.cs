@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Telegram.Bot;
 using Mnemo.Feedback;
+using Telegram.Bot;
 using Telegram.Bot.Exceptions;
 
 namespace Mnemo.Delivery;

@@ -36,15 +36,15 @@ public static class ChatClientFactory
                 .GetChatClient(options.Model)
                 .AsIChatClient(),
             _ => new AnthropicClient(new ClientOptions
-                {
-                    // The SDK appends /v1/messages itself.
-                    BaseUrl = string.IsNullOrWhiteSpace(options.Endpoint) ? "https://api.anthropic.com" : options.Endpoint.TrimEnd('/'),
-                    ApiKey = options.ApiKey ?? string.Empty,
-                    // The SDK sends the key as a bearer token; Anthropic's API reads x-api-key.
-                    ExtraHeaders = new Dictionary<string, string> { ["x-api-key"] = options.ApiKey ?? string.Empty },
-                    MaxRetries = 0,
-                    Timeout = sdkTimeout,
-                })
+            {
+                // The SDK appends /v1/messages itself.
+                BaseUrl = string.IsNullOrWhiteSpace(options.Endpoint) ? "https://api.anthropic.com" : options.Endpoint.TrimEnd('/'),
+                ApiKey = options.ApiKey ?? string.Empty,
+                // The SDK sends the key as a bearer token; Anthropic's API reads x-api-key.
+                ExtraHeaders = new Dictionary<string, string> { ["x-api-key"] = options.ApiKey ?? string.Empty },
+                MaxRetries = 0,
+                Timeout = sdkTimeout,
+            })
                 .AsIChatClient(options.Model, options.MaxOutputTokens),
         };
     }

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
-using ModelContextProtocol.Client;
-using ModelContextProtocol.Protocol;
 using Mnemo.Search;
 using Mnemo.Tests.Support;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace Mnemo.Tests.Security;
 

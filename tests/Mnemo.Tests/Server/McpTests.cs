@@ -1,6 +1,6 @@
+using Mnemo.Tests.Support;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
-using Mnemo.Tests.Support;
 
 namespace Mnemo.Tests.Server;
 

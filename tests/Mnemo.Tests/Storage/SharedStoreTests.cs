@@ -1,10 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Mnemo.Digests;
 using Mnemo.Domain;
 using Mnemo.Feedback;
 using Mnemo.Postgres;
 using Mnemo.Search;
 using Mnemo.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 using Mnemo.Tests.Support;
 using Mnemo.Voice;
 using Mnemo.Voice.Queue;
