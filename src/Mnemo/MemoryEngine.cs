@@ -39,7 +39,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         Compactions = new CompactionStore(Records, time, redactor);
         Resets = new SessionResetStore(Records);
         VoiceSenders = new VoiceSenderStore(Records);
-        _pipeline = new IngestPipeline(store, index, Compactions, Resets, VoiceSenders, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, loggerFactory.CreateLogger<IngestPipeline>());
+        _pipeline = new IngestPipeline(store, index, Compactions, Resets, VoiceSenders, embedder, modelId, options.Chunking, options.IngestBatchSize, redactor, time, loggerFactory.CreateLogger<IngestPipeline>());
         Searcher = new HybridSearcher(store, index, embedder, options.Search, time, Similarity);
         Feedback = new Feedback.FeedbackStore(Records);
         ContextNotices = new Feedback.ContextNoticeStore(Records);
@@ -151,7 +151,7 @@ public sealed class MemoryEngine : IAsyncDisposable
             var modelId = metadata?.DefaultModelId ?? EmbeddingModelRecord.Unnamed;
             var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingGenerator.Dimensions;
             await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
-            var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
+            var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, time, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
             return new MemoryEngine(options, store, local, index, embedder, owns, modelId, time, loggerFactory);
         }
         catch

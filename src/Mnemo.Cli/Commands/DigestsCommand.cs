@@ -55,7 +55,7 @@ internal static class DigestsCommand
             }
 
             await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
-            var signals = await new Signals.SignalStore(engine.Records).ListAsync(DateTimeOffset.UtcNow.AddDays(-parse.GetValue(days)), null, null, 500, cancellationToken).ConfigureAwait(false);
+            var signals = await new Signals.SignalStore(engine.Records).ListAsync(TimeProvider.System.GetUtcNow().AddDays(-parse.GetValue(days)), null, null, 500, cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new SignalListJson([.. signals.Select(AutomationApi.ToJson)]), AutomationJsonContext.Default.SignalListJson));

@@ -44,13 +44,14 @@ public sealed partial class VectorIndexManager : IDisposable
 
     private static string IndexFileName(string kind) => $"vectors.{kind}";
 
-    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryStore store, VectorIndexOptions options, int dimensions, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryStore store, VectorIndexOptions options, int dimensions, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
         Directory.CreateDirectory(directory);
-        RemoveAbandonedTemporaryFiles(directory);
+        RemoveAbandonedTemporaryFiles(directory, time.GetUtcNow().UtcDateTime.AddHours(-1));
         var manager = new VectorIndexManager(directory, store, options, dimensions, logger, new ExactVectorIndex(dimensions));
         var reason = await manager.TryLoadAsync(cancellationToken).ConfigureAwait(false);
         if (reason is not null)
@@ -265,11 +266,11 @@ public sealed partial class VectorIndexManager : IDisposable
     }
 
     /// <summary>Temporary files left by a process that died while saving (an hour is far longer than any save).</summary>
-    private static void RemoveAbandonedTemporaryFiles(string directory)
+    private static void RemoveAbandonedTemporaryFiles(string directory, DateTime olderThan)
     {
         foreach (var file in Directory.EnumerateFiles(directory, "vectors.*.tmp"))
         {
-            if (File.GetLastWriteTimeUtc(file) < DateTime.UtcNow.AddHours(-1))
+            if (File.GetLastWriteTimeUtc(file) < olderThan)
             {
                 try
                 {

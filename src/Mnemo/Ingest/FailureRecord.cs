@@ -1,7 +1,7 @@
 namespace Mnemo.Ingest;
 
 /// <summary>How often something failed, and the last time and reason; thread-safe.</summary>
-public sealed class FailureRecord
+public sealed class FailureRecord(TimeProvider time)
 {
     private readonly Lock _gate = new();
     private (long Count, DateTimeOffset? At, string? Reason) _state;
@@ -30,7 +30,7 @@ public sealed class FailureRecord
     {
         lock (_gate)
         {
-            _state = (_state.Count + 1, DateTimeOffset.UtcNow, reason);
+            _state = (_state.Count + 1, time.GetUtcNow(), reason);
         }
     }
 }

@@ -26,16 +26,17 @@ internal sealed partial class IngestPipeline(
     ChunkingOptions chunking,
     int batchSize,
     Text.Redactor redactor,
+    TimeProvider time,
     ILogger logger)
 {
     public const int MaxReportedIssues = 100;
     private const string Actor = "ingest";
 
     /// <summary>When the embedder last failed during ingest, and why (health reads it).</summary>
-    public FailureRecord EmbeddingFailures { get; } = new();
+    public FailureRecord EmbeddingFailures { get; } = new(time);
 
     /// <summary>When writing a batch last failed for want of disk space, and why; cleared by the next batch written (health reads it).</summary>
-    public FailureRecord StoreWriteFailures { get; } = new();
+    public FailureRecord StoreWriteFailures { get; } = new(time);
 
     public async Task<IngestSummary> IngestAsync(string source, string format, IAsyncEnumerable<ReadItem> items, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
     {
@@ -119,7 +120,7 @@ internal sealed partial class IngestPipeline(
     }
 
     /// <summary>Counts what was stored, and how far behind the live turns it is (turns older than an hour are a backfill, not lag).</summary>
-    private static void Measure(List<NewMemory> stored, int count)
+    private void Measure(List<NewMemory> stored, int count)
     {
         if (count == 0)
         {
@@ -127,7 +128,7 @@ internal sealed partial class IngestPipeline(
         }
 
         Telemetry.IngestedTurns.Add(count, new KeyValuePair<string, object?>("source", stored[0].Source.Split(':')[0]));
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         foreach (var memory in stored)
         {
             if (memory.Chunk == 0 && memory.Timestamp is { } at && now - at is { } lag && lag >= TimeSpan.Zero && lag < TimeSpan.FromHours(1))
