@@ -621,13 +621,13 @@ public sealed partial class BackupService(string dataDirectory, BackupOptions op
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "backup written to {Path} ({Bytes} bytes, {Memories} memories)")]
+        [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "backup written to {Path} ({Bytes} bytes, {Memories} memories)")]
         public static partial void Created(ILogger logger, string path, long bytes, long memories);
 
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "backup {Path} failed verification: {Problem}")]
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "backup {Path} failed verification: {Problem}")]
         public static partial void VerifyFailed(ILogger logger, string path, string problem);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "restored {Path}; the data it replaced is in {Aside}")]
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "restored {Path}; the data it replaced is in {Aside}")]
         public static partial void Restored(ILogger logger, string path, string aside);
     }
 }
