@@ -14,9 +14,9 @@ internal static class SearchCommand
         var k = new Option<int>("-k", "--k") { Description = "Number of hits", DefaultValueFactory = _ => 10 };
         k.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 1000)
+            if (SearchRequest.CheckK(r.GetValueOrDefault<int>()) is { } problem)
             {
-                r.AddError("-k must be between 1 and 1000");
+                r.AddError("-k: " + problem);
             }
         });
         var agent = new Option<string?>("--agent") { Description = "Only this agent" };

@@ -168,9 +168,9 @@ public static class MnemoApi
         }
 
         var k = body.K ?? 10;
-        if (k is < 1 or > 100)
+        if (SearchRequest.CheckK(k) is { } problem)
         {
-            return RequestBody.Invalid($"k must be between 1 and 100, not {k}", "k");
+            return RequestBody.Invalid(problem, "k");
         }
 
         var hits = await engine.SearchAsync(new SearchRequest(body.Query, k, new MemoryFilter(body.Agent, body.Session, Since: body.Since, Until: body.Until)), cancellationToken).ConfigureAwait(false);

@@ -26,7 +26,7 @@ public sealed class MemoryTools(MemoryEngine engine, McpForgetBudget forgetBudge
     [Description("Search long-term memory of past conversations (every session, also from before compactions). Returns cited memories, best first.")]
     public async Task<string> SearchAsync(
         [Description("What to look for, in natural language or exact words (names, numbers, ticket ids).")] string query,
-        [Description("How many results, 1 to 25.")] int k = 8,
+        [Description("How many results, 1 to 100.")] int k = 8,
         [Description("Only this agent's memories.")] string? agent = null,
         [Description("Only this session's memories.")] string? session = null,
         [Description("Only memories from this time on (ISO 8601).")] string? since = null,
@@ -43,9 +43,9 @@ public sealed class MemoryTools(MemoryEngine engine, McpForgetBudget forgetBudge
             throw new McpException("query must be at most 4000 characters");
         }
 
-        if (k is < 1 or > MaxResults)
+        if (SearchRequest.CheckK(k) is { } problem)
         {
-            throw new McpException($"k must be between 1 and {MaxResults}, not {k}");
+            throw new McpException(problem);
         }
 
         var filter = new MemoryFilter(agent, session, Since: ParseTime(since, nameof(since)), Until: ParseTime(until, nameof(until)));

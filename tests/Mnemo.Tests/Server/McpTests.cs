@@ -33,7 +33,7 @@ public sealed class McpTests(EmbedderFixture embedder)
 
         var bad = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "passport", ["k"] = 500 });
         Assert.True(bad.IsError == true);
-        Assert.Contains("k must be between 1 and 25", Text(bad), StringComparison.Ordinal);
+        Assert.Contains("k must be between 1 and 100", Text(bad), StringComparison.Ordinal);
 
         var badDate = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "passport", ["since"] = "last tuesday-ish" });
         Assert.True(badDate.IsError == true);
