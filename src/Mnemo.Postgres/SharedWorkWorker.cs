@@ -131,7 +131,6 @@ public sealed partial class SharedWorkWorker(SharedWork work, MemoryEngine engin
                 var ingest = JsonSerializer.Deserialize(item.Payload, SharedWorkJsonContext.Default.IngestWork)
                     ?? throw new InvalidDataException($"work item {item.Id}: the payload is empty");
                 await engine.IngestTurnsAsync(ingest.Source, "api", ingest.Turns, cancellationToken).ConfigureAwait(false);
-                await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 throw new InvalidDataException($"work item {item.Id}: this node does not know the kind '{item.Kind}'");

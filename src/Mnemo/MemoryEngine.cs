@@ -21,7 +21,7 @@ public sealed class MemoryEngine : IAsyncDisposable
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly bool _ownsEmbedder;
     private readonly IngestPipeline _pipeline;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly IReadOnlyList<IForgetListener> _forgetListeners;
     private readonly TimeProvider _time;
 
     private MemoryEngine(MnemoOptions options, IMemoryStore store, SqliteMemoryStore local, VectorIndexManager index, IEmbeddingGenerator<string, Embedding<float>> embedder, bool ownsEmbedder, string modelId, TimeProvider time, ILoggerFactory loggerFactory)
@@ -46,6 +46,9 @@ public sealed class MemoryEngine : IAsyncDisposable
         Pins = new PinStore(Records);
         SessionKeys = new SessionKeyStore(Records);
         Retention = new RetainedContextBuilder(store, Compactions, Searcher, embedder, options.Retention, loggerFactory.CreateLogger<RetainedContextBuilder>(), Feedback, Similarity, Pins, SessionKeys, Resets, time);
+        Writer = new MemoryWriter(store, _pipeline, index, time, loggerFactory.CreateLogger<MemoryWriter>());
+        Writer.Changed += Retention.Invalidate;
+        _forgetListeners = [new Digests.DigestScrubber(new Digests.DigestStore(Records), Writer), new Signals.SignalStore(Records), ContextNotices, Pins];
         _time = time;
     }
 
@@ -71,6 +74,9 @@ public sealed class MemoryEngine : IAsyncDisposable
     public bool IsShared => !ReferenceEquals(Store, Local);
 
     public VectorIndexManager Index { get; }
+
+    /// <summary>The one writer of memories: every ingest and forget goes through it, and it keeps the index saved.</summary>
+    public MemoryWriter Writer { get; }
 
     public HybridSearcher Searcher { get; }
 
@@ -218,7 +224,6 @@ public sealed class MemoryEngine : IAsyncDisposable
             }
         }
 
-        await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
         return total;
     }
 
@@ -227,36 +232,23 @@ public sealed class MemoryEngine : IAsyncDisposable
     {
         var reader = SourceDiscovery.CreateReader(format);
         var sourceKey = agent is null ? path : $"{path}#agent={agent}";
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var cursor = await Store.GetCursorAsync(sourceKey, cancellationToken).ConfigureAwait(false);
-            return await _pipeline.IngestAsync(sourceKey, format, reader.ReadAsync(new ReadRequest(path, agent, cursor), cancellationToken), progress, cancellationToken).ConfigureAwait(false);
+            return await Writer.IngestAsync(sourceKey, format, cursor => reader.ReadAsync(new ReadRequest(path, agent, cursor), cancellationToken), progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return new IngestSummary { Sources = 1, Skipped = 1, Issues = [new ReadIssue(path, null, ex.Message)] };
         }
-        finally
-        {
-            _writeGate.Release();
-        }
     }
 
     /// <summary>Ingests turns that are already in memory (benchmarks, datasets, the HTTP API).</summary>
-    public async Task<IngestSummary> IngestTurnsAsync(string sourceKey, string format, IEnumerable<Turn> turns, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(turns);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await _pipeline.IngestAsync(sourceKey, format, AsItems(turns), progress: null, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    public Task<IngestSummary> IngestTurnsAsync(string sourceKey, string format, IEnumerable<Turn> turns, CancellationToken cancellationToken = default) =>
+        Writer.IngestAsync(sourceKey, format, turns, cancellationToken);
+
+    /// <summary>Stores one turn (a digest's searchable copy, a voice note, a remembered fact) and returns its memory's id.</summary>
+    public Task<long> StoreTurnAsync(string sourceKey, string format, Turn turn, CancellationToken cancellationToken = default) =>
+        Writer.StoreAsync(sourceKey, format, turn, cancellationToken);
 
     public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default) =>
         Searcher.SearchAsync(request, cancellationToken);
@@ -301,71 +293,28 @@ public sealed class MemoryEngine : IAsyncDisposable
 
     /// <summary>
     /// Deletes memories for good (text, FTS entry, vector) and records who did it; what Mnemo wrote
-    /// from them (digest lines, signals, context notices) goes too.
+    /// from them (digest lines, signals, context notices, pins) goes too: each
+    /// <see cref="IForgetListener"/> is told.
     /// </summary>
     public Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken = default) =>
         ForgetAsync(ids, actor, scrubDerived: true, cancellationToken);
 
     /// <param name="scrubDerived">
     /// False when old turns leave by their keep period: the digests written from them are the
-    /// summary meant to outlive them (they have a keep period of their own).
+    /// summary meant to outlive them (they have a keep period of their own), so no listener is told.
     /// </param>
     public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, bool scrubDerived, CancellationToken cancellationToken)
     {
-        IReadOnlyList<long> removed;
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var (forgotten, previous, watermark) = await Store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
-            Index.ApplyRemovals(forgotten, previous, watermark);
-            Retention.Invalidate();
-            await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-            removed = forgotten;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-
+        var removed = await Writer.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
         if (scrubDerived && removed.Count > 0)
         {
-            await ScrubDerivedAsync(removed, cancellationToken).ConfigureAwait(false);
-        }
-
-        return removed;
-    }
-
-    /// <summary>
-    /// What Mnemo wrote from forgotten memories goes too: their lines leave the digests (whose text
-    /// and searchable copy are rewritten), and the signals and context notices citing them are
-    /// deleted (their titles and text quote the memories).
-    /// </summary>
-    private async Task ScrubDerivedAsync(IReadOnlyList<long> forgotten, CancellationToken cancellationToken)
-    {
-        var gone = forgotten.ToHashSet();
-        var digests = new Digests.DigestStore(Records);
-        foreach (var digest in await digests.CitingAsync(forgotten, cancellationToken).ConfigureAwait(false))
-        {
-            var lines = digest.Lines.Where(l => !l.MemoryIds.Any(gone.Contains)).ToList();
-            var title = digest.Text.Split('\n', 2)[0].Trim().Trim('*');
-            var rewritten = digest with { Text = Digests.DigestText.Render(title, lines), Lines = lines };
-            await digests.ReplaceAsync(digest.Id, rewritten.Text, lines, cancellationToken).ConfigureAwait(false);
-            if (digest.MemoryId is not null)
+            foreach (var listener in _forgetListeners)
             {
-                await IngestTurnsAsync($"digests#{digest.Agent}", "digest", [Digests.DigestService.AsTurn(rewritten)], cancellationToken).ConfigureAwait(false);
+                await listener.OnForgottenAsync(removed, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        var list = string.Join(',', forgotten.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var sql = Records.Dialect;
-        await using var connection = await Records.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            DELETE FROM signals WHERE EXISTS (SELECT 1 FROM {sql.JsonElements("signals.evidence", "cited")} WHERE {sql.JsonInteger("cited")} IN ({list}));
-            DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM {sql.JsonElements("context_notices.memory_ids", "cited")} WHERE {sql.JsonInteger("cited")} IN ({list}));
-            DELETE FROM pins WHERE memory_id IN ({list});
-            """;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return removed;
     }
 
     /// <summary>The memories with these ids (missing ids are left out).</summary>
@@ -385,10 +334,7 @@ public sealed class MemoryEngine : IAsyncDisposable
         var entryId = "fact-" + Convert.ToHexString(Hashes.Of(agent, trimmed))[..16].ToLowerInvariant();
         var now = _time.GetUtcNow();
         var turn = new Turn(agent, RememberedSession, entryId, null, "note", trimmed, now, actor, now.ToUnixTimeMilliseconds(), TurnProvenance.Default);
-        await IngestTurnsAsync($"remembered#{agent}", "remember", [turn], cancellationToken).ConfigureAwait(false);
-        await Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-        var id = await Store.FindIdAsync(agent, RememberedSession, entryId, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("a remembered fact was not stored");
+        var id = await StoreTurnAsync($"remembered#{agent}", "remember", turn, cancellationToken).ConfigureAwait(false);
         return (await Store.GetMemoriesAsync([id], cancellationToken).ConfigureAwait(false))[0];
     }
 
@@ -429,27 +375,11 @@ public sealed class MemoryEngine : IAsyncDisposable
     /// Brings the vector index up to the store's latest change (what other nodes wrote to a shared
     /// store). Serialized with this node's own writes. Returns how many changes were applied.
     /// </summary>
-    public async Task<int> CatchUpAsync(CancellationToken cancellationToken = default)
-    {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var applied = await Index.CatchUpAsync(cancellationToken).ConfigureAwait(false);
-            if (applied > 0)
-            {
-                Retention.Invalidate();
-            }
-
-            return applied;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    public Task<int> CatchUpAsync(CancellationToken cancellationToken = default) => Writer.CatchUpAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
+        await Writer.DisposeAsync().ConfigureAwait(false);
         Index.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);
         if (IsShared)
@@ -461,18 +391,5 @@ public sealed class MemoryEngine : IAsyncDisposable
         {
             _embedder.Dispose();
         }
-
-        _writeGate.Dispose();
-    }
-
-    private static async IAsyncEnumerable<ReadItem> AsItems(IEnumerable<Turn> turns)
-    {
-        await Task.CompletedTask.ConfigureAwait(false);
-        foreach (var turn in turns)
-        {
-            yield return new TurnRead(turn);
-        }
-
-        yield return new CheckpointRead("complete");
     }
 }

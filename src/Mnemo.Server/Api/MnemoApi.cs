@@ -135,16 +135,6 @@ public static class MnemoApi
         }
 
         var summary = await engine.IngestTurnsAsync($"api#{body.Source ?? "api"}", "api", converted, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // The turns are stored (the database is the truth); the index file is derived and catches
-            // up from the store's audit log when it is next opened. A full disk is answered by the next
-            // write to the store, not here.
-        }
 
         return TypedResults.Json(new IngestResponseJson(summary.TurnsRead, summary.Added, summary.Updated, summary.Unchanged), ApiJsonContext.Default.IngestResponseJson);
     }

@@ -379,7 +379,6 @@ internal static class DashboardPages
         }
 
         var forgotten = await engine.ForgetAsync(ids, "dashboard", cancellationToken).ConfigureAwait(false);
-        await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
         return Results.Redirect(string.Create(CultureInfo.InvariantCulture, $"/search?forgotten={forgotten.Count}"));
     }
 

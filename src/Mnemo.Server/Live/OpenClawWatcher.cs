@@ -59,7 +59,6 @@ public sealed partial class OpenClawWatcher(MemoryEngine engine, OpenClawOptions
         finally
         {
             watcher?.Dispose();
-            await engine.Index.SaveAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 

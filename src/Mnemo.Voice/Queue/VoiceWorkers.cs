@@ -213,9 +213,7 @@ public sealed partial class VoiceWorkers : IDisposable
         var said = File.Exists(job.Path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(job.Path), TimeSpan.Zero) : job.CreatedAt;
         var provenance = new TurnProvenance(Speaker: stranger ? "voice note from another sender" : "voice note", Tool: null, Untrusted: stranger);
         var turn = new Turn(agent, session, entryId, null, "user", transcript.Text, said, job.Path, said.ToUnixTimeMilliseconds(), provenance);
-        await _engine.IngestTurnsAsync($"voice#{agent}", "voice", [turn], cancellationToken).ConfigureAwait(false);
-        await _engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-        return await _engine.Store.FindIdAsync(agent, session, entryId, cancellationToken).ConfigureAwait(false);
+        return await _engine.StoreTurnAsync($"voice#{agent}", "voice", turn, cancellationToken).ConfigureAwait(false);
     }
 
     private static partial class Log

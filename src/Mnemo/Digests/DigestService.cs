@@ -357,18 +357,19 @@ public sealed partial class DigestService(
 
         // The digest is a memory too: searchable, with its period as provenance.
         var kindName = DigestStore.KindName(kind);
-        var turn = AsTurn(digest);
-        await engine.IngestTurnsAsync($"digests#{agent}", "digest", [turn], cancellationToken).ConfigureAwait(false);
-        await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
-        if (await engine.Store.FindIdAsync(agent, turn.Session, turn.EntryId, cancellationToken).ConfigureAwait(false) is { } memoryId)
-        {
-            await digests.SetMemoryAsync(digest.Id, memoryId, cancellationToken).ConfigureAwait(false);
-            digest = digest with { MemoryId = memoryId };
-        }
+        var memoryId = await engine.StoreTurnAsync(SourceKey(agent), Format, AsTurn(digest), cancellationToken).ConfigureAwait(false);
+        await digests.SetMemoryAsync(digest.Id, memoryId, cancellationToken).ConfigureAwait(false);
+        digest = digest with { MemoryId = memoryId };
 
         Log.Written(logger, kindName, agent, digest.Id, method, lines.Count);
         return digest;
     }
+
+    /// <summary>The ingest format of digests' searchable copies.</summary>
+    internal const string Format = "digest";
+
+    /// <summary>The source the searchable copies of an agent's digests are ingested as.</summary>
+    internal static string SourceKey(string agent) => $"digests#{agent}";
 
     /// <summary>The digest as the turn its searchable copy is stored from (the same entry each time, so a rewrite updates it).</summary>
     internal static Turn AsTurn(Digest digest)

@@ -56,7 +56,7 @@ public sealed class DigestStore(IRecordDatabase store)
     /// <summary>The digests with a line citing any of these memories.</summary>
     public Task<IReadOnlyList<Digest>> CitingAsync(IReadOnlyCollection<long> memoryIds, CancellationToken cancellationToken) =>
         QueryAsync(
-            $"EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("digests.lines", "line")}, {store.Dialect.JsonElements("line.value", "cited", "memoryIds")} WHERE {store.Dialect.JsonInteger("cited")} IN ({string.Join(',', memoryIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}))",
+            $"EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("digests.lines", "line")}, {store.Dialect.JsonElements("line.value", "cited", "memoryIds")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))",
             10_000,
             cancellationToken);
 

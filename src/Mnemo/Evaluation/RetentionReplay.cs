@@ -155,7 +155,6 @@ public static partial class RetentionReplay
             .Select(t => new Turn(agent, Session(t), t.Id, null, t.FirstSpeaker ? "user" : "assistant", t.Text, t.Timestamp, "api", t.Timestamp.ToUnixTimeMilliseconds(), new TurnProvenance(t.Speaker)))
             .ToList();
         await engine.IngestTurnsAsync("api#replay", "api", turns, cancellationToken).ConfigureAwait(false);
-        await engine.Index.SaveAsync(cancellationToken).ConfigureAwait(false);
         if (scenario == RetentionScenario.Compacted && turns.Count > 0)
         {
             var last = turns[^1];

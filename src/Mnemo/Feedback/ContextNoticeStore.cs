@@ -18,8 +18,23 @@ public sealed record ContextNotice(long Id, long CompactionId, string Agent, str
 }
 
 /// <summary>The notices in the store; the first context built after each compaction makes one.</summary>
-public sealed class ContextNoticeStore(IRecordDatabase store)
+public sealed class ContextNoticeStore(IRecordDatabase store) : IForgetListener
 {
+    /// <summary>A notice citing a forgotten memory goes: its text quotes it.</summary>
+    public async Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(memoryIds);
+        if (memoryIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("context_notices.memory_ids", "cited")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Items shown in a notice; the rest are counted.</summary>
     public const int MaxItems = 8;
 

@@ -160,9 +160,17 @@ public sealed partial class VectorIndexManager : IDisposable
         await SaveAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Saves the index and its manifest atomically.</summary>
-    public async Task SaveAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Saves the index and its manifest atomically. The caller keeps writes out meanwhile (the
+    /// engine's <see cref="Ingest.MemoryWriter"/> saves under its write gate): the manifest must
+    /// describe the snapshot it sits beside.
+    /// </summary>
+    internal async Task SaveAsync(CancellationToken cancellationToken)
     {
+        // What the snapshot holds, read before it is taken: a change applied meanwhile would be
+        // in the file but caught up again at load, never marked as saved without being in it.
+        var watermark = Watermark;
+        var count = Index.Count;
         var fileName = IndexFileName(Index.Kind);
         var finalPath = Path.Combine(_directory, fileName);
         // A temporary name of this process's own: a second process on the same data directory
@@ -172,7 +180,7 @@ public sealed partial class VectorIndexManager : IDisposable
         Index.Save(temporary);
         var (bytes, checksum) = await ChecksumAsync(temporary, cancellationToken).ConfigureAwait(false);
         File.Move(temporary, finalPath, overwrite: true);
-        var manifest = new IndexManifest(ManifestVersion, Index.Kind, Dimensions, Index.Count, Watermark, bytes, checksum);
+        var manifest = new IndexManifest(ManifestVersion, Index.Kind, Dimensions, count, watermark, bytes, checksum);
         var manifestTemporary = ManifestPath + suffix;
         await using (var stream = new FileStream(manifestTemporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {

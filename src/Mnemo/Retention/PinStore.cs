@@ -6,7 +6,7 @@ namespace Mnemo.Retention;
 public sealed record Pin(long MemoryId, string Agent, DateTimeOffset PinnedAt, string Who);
 
 /// <summary>Pinned memories, in the records database (so every node of a shared store sees them).</summary>
-public sealed class PinStore(IRecordDatabase store)
+public sealed class PinStore(IRecordDatabase store) : IForgetListener
 {
     /// <summary>At most this many pinned memories are brought back per context (the oldest pins first).</summary>
     public const int MaxPerAgent = 20;
@@ -30,6 +30,21 @@ public sealed class PinStore(IRecordDatabase store)
         command.CommandText = "DELETE FROM pins WHERE memory_id = @memory";
         command.Bind("@memory", memoryId);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    /// <summary>A forgotten memory is no longer pinned.</summary>
+    public async Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(memoryIds);
+        if (memoryIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"DELETE FROM pins WHERE memory_id IN ({RecordSql.IdList(memoryIds)})";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The pins of an agent (every agent when null), oldest first.</summary>

@@ -6,8 +6,23 @@ using Mnemo.Storage;
 namespace Mnemo.Signals;
 
 /// <summary>Signals in the store, deduplicated by key across runs.</summary>
-public sealed class SignalStore(IRecordDatabase store)
+public sealed class SignalStore(IRecordDatabase store) : IForgetListener
 {
+    /// <summary>A signal citing a forgotten memory goes: its title and evidence quote it.</summary>
+    public async Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(memoryIds);
+        if (memoryIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"DELETE FROM signals WHERE EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("signals.evidence", "cited")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private const string Columns = "id, kind, key, severity, title, agents, evidence, due_at, first_seen, last_seen, detections, delivered_at";
 
     /// <summary>Adds a new signal, or updates the one with the same key; says which.</summary>

@@ -71,6 +71,10 @@ public static class RecordSql
         return command;
     }
 
+    /// <summary>Memory ids as the inside of an SQL <c>IN (...)</c> list (numbers only, so nothing can be injected).</summary>
+    public static string IdList(IEnumerable<long> ids) =>
+        string.Join(',', ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     /// <summary>Binds a text parameter that may be null (typed, so <c>@name IS NULL</c> works on PostgreSQL).</summary>
     public static DbCommand BindText(this DbCommand command, string name, string? value) =>
         command.Bind(name, value, System.Data.DbType.String);

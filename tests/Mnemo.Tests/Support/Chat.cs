@@ -18,6 +18,5 @@ public sealed class Chat
     public async Task IngestAsync(MemoryEngine engine)
     {
         await engine.IngestTurnsAsync("chat", "test", _turns);
-        await engine.Index.SaveAsync(CancellationToken.None);
     }
 }
