@@ -20,11 +20,9 @@ internal static class ServeClient
     /// <summary>A client that gives up connecting after 2 s (no serve running) but waits <paramref name="timeout"/> for an answer.</summary>
     public static HttpClient Create(MnemoSettings settings, TimeSpan timeout)
     {
-        var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) }, disposeHandler: true)
-        {
-            BaseAddress = LoopbackAddress(settings.Server.Urls),
-            Timeout = timeout,
-        };
+        var http = MnemoHttpClients.Standalone.CreateClient(MnemoHttpClients.Serve);
+        http.BaseAddress = LoopbackAddress(settings.Server.Urls);
+        http.Timeout = timeout;
         http.DefaultRequestHeaders.Authorization = new("Bearer", settings.Server.Token);
         return http;
     }

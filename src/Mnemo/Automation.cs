@@ -19,12 +19,12 @@ public sealed class Automation : IDisposable
     private readonly HttpClient? _telegramHttp;
     private readonly MemoryEngine _engine;
 
-    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator, Backups.ISharedBackup? sharedBackup)
+    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator, Backups.ISharedBackup? sharedBackup, IHttpClientFactory httpClients)
     {
         var options = engine.Options;
         var zone = options.Schedule.ResolveTimeZone();
         _engine = engine;
-        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        _http = httpClients.CreateClient(MnemoHttpClients.Hooks);
         Calls = new LlmCallStore(engine.Records);
         PromptRuns = new PromptRunStore(engine.Records);
         Model = new LanguageModel(chatClient ?? ChatClientFactory.Create(options.Model), options.Model, Calls, time, loggerFactory.CreateLogger<LanguageModel>());
@@ -46,7 +46,7 @@ public sealed class Automation : IDisposable
         {
             // One client for sending and for the long poll: its HTTP timeout outlasts a poll
             // (TelegramFeedbackBot.PollSeconds); sends set a shorter one of their own.
-            _telegramHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            _telegramHttp = httpClients.CreateClient(MnemoHttpClients.Telegram);
             var bot = new Telegram.Bot.TelegramBotClient(new Telegram.Bot.TelegramBotClientOptions(telegram.BotToken!, string.IsNullOrWhiteSpace(telegram.ApiBaseUrl) ? null : telegram.ApiBaseUrl.TrimEnd('/')), _telegramHttp);
             channels.Add(new TelegramChannel(bot, telegram, options.Feedback.Key.Length > 0 ? Feedback : null));
             FeedbackBot = new TelegramFeedbackBot(bot, telegram, Feedback, loggerFactory.CreateLogger<TelegramFeedbackBot>());
@@ -97,11 +97,12 @@ public sealed class Automation : IDisposable
     /// <param name="extraJobs">Jobs from other parts of Mnemo (voice, backup) to schedule with the built-in ones.</param>
     /// <param name="coordinator">With a store shared by several nodes: which node runs each scheduled occurrence.</param>
     /// <param name="sharedBackup">With a shared store: how backups take its snapshot (the data directory does not hold it).</param>
-    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null, Backups.ISharedBackup? sharedBackup = null)
+    /// <param name="httpClients">The host's client factory (<see cref="MnemoHttpClients"/>); null takes <see cref="MnemoHttpClients.Standalone"/>.</param>
+    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null, Backups.ISharedBackup? sharedBackup = null, IHttpClientFactory? httpClients = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         engine.Options.Model.Validate();
-        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator, sharedBackup);
+        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator, sharedBackup, httpClients ?? MnemoHttpClients.Standalone);
     }
 
     /// <summary>

@@ -181,7 +181,8 @@ public sealed class MemoryEngine : IAsyncDisposable
         }
     }
 
-    public static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(EmbeddingOptions options)
+    /// <param name="httpClients">Where an endpoint's client comes from (the host's factory); null takes <see cref="MnemoHttpClients.Standalone"/>.</param>
+    public static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(EmbeddingOptions options, IHttpClientFactory? httpClients = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         // The model loads when something is first embedded, not when a store is opened.
@@ -195,7 +196,8 @@ public sealed class MemoryEngine : IAsyncDisposable
                 options.BaseUrl ?? throw new ArgumentException("Embeddings.BaseUrl is required for the openai provider"),
                 options.Model ?? throw new ArgumentException("Embeddings.Model is required for the openai provider"),
                 options.ApiKey,
-                options.Dimensions),
+                options.Dimensions,
+                (httpClients ?? MnemoHttpClients.Standalone).CreateClient(MnemoHttpClients.Embeddings)),
             _ => throw new ArgumentException($"unknown embedding provider '{options.Provider}'; use {string.Join(", ", LocalEmbeddingModel.All.Select(m => $"'{m.Name}'"))} or 'openai'"),
         };
     }

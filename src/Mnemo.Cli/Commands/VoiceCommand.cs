@@ -22,7 +22,7 @@ internal static class VoiceCommand
         list.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, context =>
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
-            using var http = new HttpClient();
+            using var http = MnemoHttpClients.Standalone.CreateClient(MnemoHttpClients.Downloads);
             var catalog = new WhisperModels(http, context.DataDirectory, settings.Voice.ModelSource, context.LoggerFactory.CreateLogger("voice")).List();
             var configured = settings.Voice.ResolveModelPath(context.DataDirectory);
             if (context.Json)
@@ -48,7 +48,7 @@ internal static class VoiceCommand
         pull.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
-            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            using var http = MnemoHttpClients.Standalone.CreateClient(MnemoHttpClients.Downloads);
             var last = Stopwatch.StartNew();
             var progress = new Progress<(long Done, long? Total)>(p =>
             {

@@ -20,9 +20,12 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
         // (at start for serve), on a thread with no synchronization context.
         // An embedder registered in the container is shared (and owned by the container); without
         // one the engine creates the configured one.
+        // An OpenAI-compatible endpoint's client comes from the host's factory.
+        Services.AddMnemoHttpClients();
         Services.AddSingleton(provider => Mnemo.Postgres.MemoryEngines.OpenAsync(
                 options,
-                provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+                provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>()
+                    ?? (options.Embeddings.Provider == "openai" ? MemoryEngine.CreateEmbedder(options.Embeddings, provider.GetRequiredService<IHttpClientFactory>()) : null),
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILoggerFactory>())
             .GetAwaiter().GetResult());

@@ -92,7 +92,8 @@ public static class MnemoServer
             provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
             [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())],
             provider.GetService<Mnemo.Scheduling.IJobCoordinator>(),
-            provider.GetService<Mnemo.Backups.ISharedBackup>()));
+            provider.GetService<Mnemo.Backups.ISharedBackup>(),
+            provider.GetRequiredService<IHttpClientFactory>()));
         services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
         if (settings.Memory.Schedule.Enabled)
         {
@@ -193,7 +194,8 @@ public static class MnemoServer
             settings.OpenClaw.ResolveStateDirectory(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<Microsoft.Extensions.AI.IChatClient>()));
+            provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
+            httpClients: provider.GetRequiredService<IHttpClientFactory>()));
         builder.Services.AddSingleton<McpForgetBudget>();
         builder.Services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithStdioServerTransport()

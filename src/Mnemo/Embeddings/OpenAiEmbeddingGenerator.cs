@@ -20,7 +20,7 @@ public sealed class OpenAiEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
         _ownsClient = http is null;
-        _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        _http = http ?? MnemoHttpClients.Standalone.CreateClient(MnemoHttpClients.Embeddings);
         _model = model;
         var root = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
         Endpoint = new Uri(root, "embeddings");
