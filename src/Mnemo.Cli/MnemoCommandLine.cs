@@ -36,7 +36,7 @@ internal static class MnemoCommandLine
     /// <summary>Runs a command body, mapping failures to exit codes and clear messages on stderr.</summary>
     public static async Task<int> RunAsync(ParseResult parse, Func<CliContext, Task<int>> body)
     {
-        using var context = new CliContext(parse);
+        await using var context = new CliContext(parse);
         try
         {
             return await body(context).ConfigureAwait(false);

@@ -23,6 +23,7 @@ public sealed class MemoryEngine : IAsyncDisposable
     private readonly IngestPipeline _pipeline;
     private readonly IReadOnlyList<IForgetListener> _forgetListeners;
     private readonly TimeProvider _time;
+    private int _disposed;
 
     private MemoryEngine(MnemoOptions options, IMemoryStore store, SqliteMemoryStore local, VectorIndexManager index, IEmbeddingGenerator<string, Embedding<float>> embedder, bool ownsEmbedder, string modelId, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -379,8 +380,14 @@ public sealed class MemoryEngine : IAsyncDisposable
     /// </summary>
     public Task<int> CatchUpAsync(CancellationToken cancellationToken = default) => Writer.CatchUpAsync(cancellationToken);
 
+    /// <summary>Saves what is unsaved and closes the store; a second call does nothing (a command and its container may both close it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await Writer.DisposeAsync().ConfigureAwait(false);
         Index.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);

@@ -29,7 +29,7 @@ internal static class DigestsCommand
                 throw new ArgumentException("-n must be between 1 and 500");
             }
 
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
             var digests = await new DigestStore(engine.Records).LatestAsync(parsed, parse.GetValue(agent), parse.GetValue(count), cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
@@ -54,7 +54,7 @@ internal static class DigestsCommand
                 throw new ArgumentException("--days must be between 1 and 3650");
             }
 
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
             var signals = await new Signals.SignalStore(engine.Records).ListAsync(TimeProvider.System.GetUtcNow().AddDays(-parse.GetValue(days)), null, null, 500, cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {

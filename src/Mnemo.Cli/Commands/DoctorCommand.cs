@@ -18,7 +18,7 @@ internal static class DoctorCommand
         var command = new Command("doctor", "Check the store; --rebuild-fts rebuilds the full-text index") { rebuild };
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
             long? rebuilt = null;
             double? rebuildMs = null;
             if (parse.GetValue(rebuild))

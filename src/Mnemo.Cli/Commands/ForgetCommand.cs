@@ -99,7 +99,7 @@ internal static class ForgetCommand
             return (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ForgetSelectionJson, cancellationToken).ConfigureAwait(false))!;
         }
 
-        await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+        var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
         return await MnemoApi.RunForgetAsync(engine, request, "cli", cancellationToken).ConfigureAwait(false);
     }
 

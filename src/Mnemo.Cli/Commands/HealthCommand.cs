@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mnemo.Server.Api;
 using Mnemo.Server.Hosting;
-using Mnemo.Voice.Queue;
 
 namespace Mnemo.Cli.Commands;
 
@@ -70,16 +69,7 @@ internal static class HealthCommand
 
     private static async Task<HealthJson> HereAsync(CliContext context, MnemoSettings settings, CancellationToken cancellationToken)
     {
-        await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
-        var services = new ServiceCollection();
-        services.AddSingleton(engine);
-        services.AddSingleton(cli.Automation);
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(VoiceJobStore.For(engine, TimeProvider.System));
-        services.AddLogging();
-        services.AddMnemoHealthChecks(settings);
-        await using var provider = services.BuildServiceProvider();
+        var provider = context.Services(settings, services => services.AddMnemoHealthChecks(settings));
         var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(cancellationToken).ConfigureAwait(false);
         return MnemoHealth.ToJson(report, MnemoApi.Version);
     }

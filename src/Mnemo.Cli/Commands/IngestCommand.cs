@@ -17,7 +17,7 @@ internal static class IngestCommand
         var command = new Command("ingest", "Read conversations into memory (re-running adds only what is new)") { paths, agent, format };
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
             var inputs = parse.GetValue(paths)!;
             IngestSummary summary;
             if (!context.Json && !Console.IsOutputRedirected)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Mnemo.Server.Api;
 using Mnemo.Server.Hosting;
 
@@ -44,9 +45,7 @@ internal static class RunCommand
 
     private static async Task<JobRunJson> RunHereAsync(CliContext context, MnemoSettings settings, string name, CancellationToken cancellationToken)
     {
-        await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
-        var automation = cli.Automation;
+        var automation = context.Services(settings).GetRequiredService<Automation>();
         var run = await automation.Scheduler.RunNowAsync(name, cancellationToken).ConfigureAwait(false);
         return new JobRunJson(run.Job, Scheduling.JobStore.TriggerName(run.Trigger), run.Attempt, run.Started, run.Finished, run.Succeeded, run.Detail);
     }

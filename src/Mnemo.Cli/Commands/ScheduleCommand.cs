@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Mnemo.Server.Hosting;
 
 namespace Mnemo.Cli.Commands;
@@ -17,9 +18,7 @@ internal static class ScheduleCommand
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
             var settings = MnemoSettings.Load(context.DataDirectory);
-            await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
-            using var cli = new CliAutomation(engine, settings, context.LoggerFactory);
-            var automation = cli.Automation;
+            var automation = context.Services(settings).GetRequiredService<Automation>();
             if (parse.GetValue(crontab))
             {
                 foreach (var line in automation.Scheduler.ToCrontab(MnemoInvocation(context.DataDirectory)))

@@ -36,7 +36,7 @@ internal static class SearchCommand
                 throw new ArgumentException("the search query is empty");
             }
 
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
             var filter = new MemoryFilter(parse.GetValue(agent), parse.GetValue(session), parse.GetValue(role), parse.GetValue(source), parse.GetValue(since), parse.GetValue(until));
             var hits = await engine.SearchAsync(new SearchRequest(text, parse.GetValue(k), filter, parse.GetValue(diverse), parse.GetValue(recent)), cancellationToken).ConfigureAwait(false);
             if (context.Json)

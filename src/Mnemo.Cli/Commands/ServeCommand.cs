@@ -77,7 +77,7 @@ internal static class ServeCommand
             throw new DirectoryNotFoundException($"OpenClaw state directory {directory} does not exist");
         }
 
-        await using var engine = await Mnemo.Postgres.MemoryEngines.OpenAsync(settings.Memory, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var engine = await context.OpenEngineAsync(cancellationToken, settings).ConfigureAwait(false);
         var summary = await engine.IngestAsync([directory], "auto", agent: null, progress: null, cancellationToken).ConfigureAwait(false);
         Console.Error.WriteLine($"mnemo: {summary.Added} new memories, {summary.NewCompactions.Count} new compactions ({summary.Skipped} skipped)");
         return ExitCodes.Ok;

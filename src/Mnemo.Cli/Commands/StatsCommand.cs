@@ -11,7 +11,7 @@ internal static class StatsCommand
         var command = new Command("stats", "Counts of what memory holds");
         command.SetAction((parse, cancellationToken) => MnemoCommandLine.RunAsync(parse, async context =>
         {
-            await using var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
+            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
             var s = await engine.GetStatsAsync(cancellationToken).ConfigureAwait(false);
             var json = new StatsJson(s.Memories, s.Sessions, s.Agents, s.Sources, s.Embeddings, s.AuditEvents, s.Oldest, s.Newest, s.DatabaseBytes, s.EmbeddingModel,
                 engine.Index.Index.Kind, engine.Index.Index.Count, context.DataDirectory);

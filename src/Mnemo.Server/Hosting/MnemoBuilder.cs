@@ -1,27 +1,121 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Mnemo.Voice.Queue;
 
 namespace Mnemo.Server.Hosting;
 
-/// <summary>Chooses the store behind <see cref="MemoryEngine"/> (<c>services.AddMnemo(...).WithConfiguredStore()</c>).</summary>
-public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions options)
+/// <summary>
+/// Composes Mnemo in a container: <c>services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithAutomation()</c>.
+/// <c>mnemo serve</c>, <c>mnemo mcp</c> and the one-shot commands build the same parts this way,
+/// from the same settings (<see cref="MnemoSettings.Load"/>).
+/// </summary>
+public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions options, MnemoSettings? settings = null)
 {
     public IServiceCollection Services { get; } = services;
 
+    /// <summary>The store the options name: <see cref="WithSqlite"/> or <see cref="WithPostgres"/>.</summary>
+    public MnemoBuilder WithConfiguredStore() => options.Store.IsShared ? WithPostgres() : WithSqlite();
+
+    /// <summary>Memories in the data directory's SQLite database (the embedded default).</summary>
+    public MnemoBuilder WithSqlite()
+    {
+        AddEngine();
+        return this;
+    }
+
     /// <summary>
-    /// The store the options name: embedded SQLite in the data directory, or a PostgreSQL database
-    /// shared with other nodes (then this node also follows the others' changes, takes its share of
-    /// queued work, and claims scheduled occurrences before running them).
+    /// Memories in a PostgreSQL database shared with other nodes (<c>Store:Connection</c>): this node
+    /// also follows the others' changes, takes its share of queued work, and claims scheduled
+    /// occurrences before running them.
     /// </summary>
-    public MnemoBuilder WithConfiguredStore()
+    public MnemoBuilder WithPostgres()
+    {
+        options.Store.Validate();
+        if (!options.Store.IsShared)
+        {
+            throw new ArgumentException("Store:Provider postgres and Store:Connection are needed for a shared store");
+        }
+
+        AddEngine();
+        var node = options.Store.NodeName;
+        Services.AddSingleton(provider => (Mnemo.Postgres.PostgresMemoryStore)provider.GetRequiredService<MemoryEngine>().Store);
+        Services.AddSingleton<Mnemo.Scheduling.IJobCoordinator>(provider => new Mnemo.Postgres.PostgresJobCoordinator(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node, provider.GetRequiredService<TimeProvider>()));
+        var connection = options.Store.Connection!;
+        Services.AddSingleton<Mnemo.Backups.ISharedBackup>(_ => new Mnemo.Postgres.PostgresBackup(connection));
+        Services.AddSingleton(provider => new Mnemo.Postgres.SharedWork(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node));
+        Services.AddSingleton(provider => new Mnemo.Postgres.SharedWorkWorker(
+            provider.GetRequiredService<Mnemo.Postgres.SharedWork>(),
+            provider.GetRequiredService<MemoryEngine>(),
+            provider.GetRequiredService<ILogger<Mnemo.Postgres.SharedWorkWorker>>())
+        {
+            Lease = options.Store.WorkLease,
+        });
+        Services.AddSingleton(provider =>
+        {
+            var engine = provider.GetRequiredService<MemoryEngine>();
+            return new Mnemo.Postgres.PostgresChangeFeed(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), engine.CatchUpAsync, provider.GetRequiredService<ILogger<Mnemo.Postgres.PostgresChangeFeed>>());
+        });
+        return this;
+    }
+
+    /// <summary>
+    /// Voice notes: the transcription queue in the records database, its workers (Whisper, loaded
+    /// while jobs run) and the intake that finds new notes; their sweep joins the scheduled jobs.
+    /// </summary>
+    public MnemoBuilder WithWhisper()
+    {
+        var voice = RequireSettings(nameof(WithWhisper));
+        Services.AddSingleton(provider => VoiceJobStore.For(provider.GetRequiredService<MemoryEngine>(), provider.GetRequiredService<TimeProvider>()));
+        Services.AddSingleton(provider => new VoiceWorkers(
+            provider.GetRequiredService<MemoryEngine>(),
+            provider.GetRequiredService<VoiceJobStore>(),
+            voice.Voice,
+            voice.Memory.DataDirectory,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<VoiceWorkers>>(),
+            provider.GetService<Func<Mnemo.Voice.Transcription.ITranscriber>>()));
+        Services.AddSingleton(provider => new VoiceIntake(
+            provider.GetRequiredService<VoiceWorkers>(),
+            voice.Voice,
+            voice.Memory.DataDirectory,
+            voice.OpenClaw.ResolveStateDirectory(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<VoiceIntake>>()));
+        return this;
+    }
+
+    /// <summary>
+    /// What runs on a schedule (<see cref="Automation"/>): the chat model, digests, signals,
+    /// delivery, backups, and the scheduler with its jobs (the voice sweep when <see cref="WithWhisper"/> is there).
+    /// </summary>
+    public MnemoBuilder WithAutomation()
+    {
+        var openClaw = RequireSettings(nameof(WithAutomation)).OpenClaw;
+        Services.AddSingleton(provider => Automation.Create(
+            provider.GetRequiredService<MemoryEngine>(),
+            openClaw.ResolveStateDirectory(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<IChatClient>(),
+            provider.GetService<VoiceIntake>() is { } intake ? [new VoiceSweepJob(intake)] : [],
+            provider.GetService<Mnemo.Scheduling.IJobCoordinator>(),
+            provider.GetService<Mnemo.Backups.ISharedBackup>(),
+            provider.GetRequiredService<IHttpClientFactory>()));
+        Services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
+        return this;
+    }
+
+    private MnemoSettings RequireSettings(string step) =>
+        settings ?? throw new InvalidOperationException($"{step} needs the whole settings: call services.AddMnemo(MnemoSettings)");
+
+    private void AddEngine()
     {
         // Opening reads the index from disk; it happens once, when the engine is first needed
         // (at start for serve), on a thread with no synchronization context.
         // An embedder registered in the container is shared (and owned by the container); without
-        // one the engine creates the configured one.
-        // An OpenAI-compatible endpoint's client comes from the host's factory.
-        Services.AddMnemoHttpClients();
+        // one the engine creates the configured one (an OpenAI-compatible endpoint's client comes
+        // from the container's factory).
         Services.AddSingleton(provider => Mnemo.Postgres.MemoryEngines.OpenAsync(
                 options,
                 provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>()
@@ -29,28 +123,5 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILoggerFactory>())
             .GetAwaiter().GetResult());
-        if (options.Store.IsShared)
-        {
-            var node = options.Store.NodeName;
-            Services.AddSingleton(provider => (Mnemo.Postgres.PostgresMemoryStore)provider.GetRequiredService<MemoryEngine>().Store);
-            Services.AddSingleton<Mnemo.Scheduling.IJobCoordinator>(provider => new Mnemo.Postgres.PostgresJobCoordinator(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node, provider.GetRequiredService<TimeProvider>()));
-            var connection = options.Store.Connection!;
-            Services.AddSingleton<Mnemo.Backups.ISharedBackup>(_ => new Mnemo.Postgres.PostgresBackup(connection));
-            Services.AddSingleton(provider => new Mnemo.Postgres.SharedWork(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node));
-            Services.AddSingleton(provider => new Mnemo.Postgres.SharedWorkWorker(
-                provider.GetRequiredService<Mnemo.Postgres.SharedWork>(),
-                provider.GetRequiredService<MemoryEngine>(),
-                provider.GetRequiredService<ILogger<Mnemo.Postgres.SharedWorkWorker>>())
-            {
-                Lease = options.Store.WorkLease,
-            });
-            Services.AddSingleton(provider =>
-            {
-                var engine = provider.GetRequiredService<MemoryEngine>();
-                return new Mnemo.Postgres.PostgresChangeFeed(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), engine.CatchUpAsync, provider.GetRequiredService<ILogger<Mnemo.Postgres.PostgresChangeFeed>>());
-            });
-        }
-
-        return this;
     }
 }

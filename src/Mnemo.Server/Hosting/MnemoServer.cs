@@ -54,9 +54,7 @@ public static class MnemoServer
 
         var services = builder.Services;
         services.AddSingleton(_ => serveLock); // a factory's singleton is disposed with the host: the lock goes with it
-        services.AddSingleton(settings.Server);
-        services.AddSingleton(settings.OpenClaw);
-        services.AddMnemo(settings.Memory).WithConfiguredStore();
+        services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithAutomation();
         configureServices?.Invoke(services);
         services.AddSingleton<IngestSignal>();
         services.AddSingleton<HostEvents>();
@@ -66,35 +64,7 @@ public static class MnemoServer
             services.AddHostedService(provider => provider.GetRequiredService<OpenClawWatcher>());
         }
 
-        services.AddSingleton(settings.Voice);
-        services.AddSingleton(provider => Mnemo.Voice.Queue.VoiceJobStore.For(provider.GetRequiredService<MemoryEngine>(), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceWorkers(
-            provider.GetRequiredService<MemoryEngine>(),
-            provider.GetRequiredService<Mnemo.Voice.Queue.VoiceJobStore>(),
-            settings.Voice,
-            settings.Memory.DataDirectory,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<Mnemo.Voice.Queue.VoiceWorkers>>(),
-            provider.GetService<Func<Mnemo.Voice.Transcription.ITranscriber>>()));
-        services.AddSingleton(provider => new Mnemo.Voice.Queue.VoiceIntake(
-            provider.GetRequiredService<Mnemo.Voice.Queue.VoiceWorkers>(),
-            settings.Voice,
-            settings.Memory.DataDirectory,
-            settings.OpenClaw.ResolveStateDirectory(),
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<Mnemo.Voice.Queue.VoiceIntake>>()));
         services.AddHostedService<VoiceHost>();
-        services.AddSingleton(provider => Automation.Create(
-            provider.GetRequiredService<MemoryEngine>(),
-            settings.OpenClaw.ResolveStateDirectory(),
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
-            [new Mnemo.Voice.Queue.VoiceSweepJob(provider.GetRequiredService<Mnemo.Voice.Queue.VoiceIntake>())],
-            provider.GetService<Mnemo.Scheduling.IJobCoordinator>(),
-            provider.GetService<Mnemo.Backups.ISharedBackup>(),
-            provider.GetRequiredService<IHttpClientFactory>()));
-        services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
         if (settings.Memory.Schedule.Enabled)
         {
             services.AddHostedService<SchedulerHost>();
@@ -188,14 +158,7 @@ public static class MnemoServer
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = settings.Memory.DataDirectory });
         ConfigureLogging(builder.Logging, minimumLevel, settings, toFiles: false);
         configureServices?.Invoke(builder.Services);
-        builder.Services.AddMnemo(settings.Memory).WithConfiguredStore();
-        builder.Services.AddSingleton(provider => Automation.Create(
-            provider.GetRequiredService<MemoryEngine>(),
-            settings.OpenClaw.ResolveStateDirectory(),
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<Microsoft.Extensions.AI.IChatClient>(),
-            httpClients: provider.GetRequiredService<IHttpClientFactory>()));
+        builder.Services.AddMnemo(settings).WithConfiguredStore().WithAutomation();
         builder.Services.AddSingleton<McpForgetBudget>();
         builder.Services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithStdioServerTransport()

@@ -5,9 +5,23 @@ using Mnemo.Server.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>The DI entry point: <c>services.AddMnemo(options).WithConfiguredStore()</c>.</summary>
+/// <summary>The DI entry point: <c>services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithAutomation()</c>.</summary>
 public static class MnemoServiceCollectionExtensions
 {
+    /// <summary>Mnemo with every section of its settings (what serve, mcp and the commands use).</summary>
+    public static MnemoBuilder AddMnemo(this IServiceCollection services, MnemoSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(settings);
+        services.AddSingleton(settings);
+        services.AddSingleton(settings.Server);
+        services.AddSingleton(settings.OpenClaw);
+        services.AddSingleton(settings.Voice);
+        AddMnemo(services, settings.Memory);
+        return new MnemoBuilder(services, settings.Memory, settings);
+    }
+
+    /// <summary>The memory alone (an embedding host): options, clock, HTTP clients; a store comes next.</summary>
     public static MnemoBuilder AddMnemo(this IServiceCollection services, MnemoOptions options)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -15,6 +29,7 @@ public static class MnemoServiceCollectionExtensions
         MnemoOptionsValidator.Validate(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
+        services.AddMnemoHttpClients();
         return new MnemoBuilder(services, options);
     }
 }
