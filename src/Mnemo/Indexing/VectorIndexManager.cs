@@ -16,11 +16,11 @@ public sealed partial class VectorIndexManager : IDisposable
     private const int ManifestVersion = 1;
     private static readonly string[] IndexKinds = ["exact", "hnsw"];
     private readonly string _directory;
-    private readonly IMemoryStore _store;
+    private readonly IMemoryChangeFeed _store;
     private readonly VectorIndexOptions _options;
     private readonly ILogger _logger;
 
-    private VectorIndexManager(string directory, IMemoryStore store, VectorIndexOptions options, int dimensions, ILogger logger, IVectorIndex index)
+    private VectorIndexManager(string directory, IMemoryChangeFeed store, VectorIndexOptions options, int dimensions, ILogger logger, IVectorIndex index)
     {
         _directory = directory;
         _store = store;
@@ -44,7 +44,7 @@ public sealed partial class VectorIndexManager : IDisposable
 
     private static string IndexFileName(string kind) => $"vectors.{kind}";
 
-    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryStore store, VectorIndexOptions options, int dimensions, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryChangeFeed store, VectorIndexOptions options, int dimensions, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);

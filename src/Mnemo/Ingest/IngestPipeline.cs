@@ -16,7 +16,7 @@ namespace Mnemo.Ingest;
 /// then update the vector index. Re-running on the same input adds nothing.
 /// </summary>
 internal sealed partial class IngestPipeline(
-    IMemoryStore store,
+    IMemoryWriteStore store,
     VectorIndexManager index,
     CompactionStore compactions,
     SessionResetStore resets,

@@ -24,7 +24,7 @@ public sealed partial class MemoryWriter : IAsyncDisposable
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _timerLock = new();
-    private readonly IMemoryStore _store;
+    private readonly IMemoryWriteStore _store;
     private readonly IngestPipeline _pipeline;
     private readonly VectorIndexManager _index;
     private readonly TimeProvider _time;
@@ -33,7 +33,7 @@ public sealed partial class MemoryWriter : IAsyncDisposable
     private bool _unsaved;
     private bool _disposed;
 
-    internal MemoryWriter(IMemoryStore store, IngestPipeline pipeline, VectorIndexManager index, TimeProvider time, ILogger logger)
+    internal MemoryWriter(IMemoryWriteStore store, IngestPipeline pipeline, VectorIndexManager index, TimeProvider time, ILogger logger)
     {
         _store = store;
         _pipeline = pipeline;

@@ -40,7 +40,7 @@ public sealed partial class RetainedContextBuilder
     private const string RelevantTitle = "Said before that bears on this message (oldest first):";
     private const string Joiner = " — ";
 
-    private readonly IMemoryStore _store;
+    private readonly IMemorySearchStore _store;
     private readonly CompactionStore _compactions;
     private readonly HybridSearcher _searcher;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
@@ -60,7 +60,7 @@ public sealed partial class RetainedContextBuilder
     /// <param name="sessionKeys">The sessions each host session key has had: a new one under a known key is a reset.</param>
     /// <param name="resets">Resets that kept the session id: what came before the latest one left the context.</param>
     /// <param name="time">The clock (when a session id is first seen).</param>
-    public RetainedContextBuilder(IMemoryStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null, PinStore? pins = null, SessionKeyStore? sessionKeys = null, SessionResetStore? resets = null, TimeProvider? time = null)
+    public RetainedContextBuilder(IMemorySearchStore store, CompactionStore compactions, HybridSearcher searcher, IEmbeddingGenerator<string, Embedding<float>> embedder, RetentionOptions options, ILogger logger, Feedback.IMemoryRatings? ratings = null, SimilarityScale? similarity = null, PinStore? pins = null, SessionKeyStore? sessionKeys = null, SessionResetStore? resets = null, TimeProvider? time = null)
     {
         _resets = resets;
         _pins = pins;

@@ -13,7 +13,7 @@ namespace Mnemo.Search;
 /// next to the turn that matches the question; then optional recency (a tie-breaker only) and MMR.
 /// </summary>
 public sealed class HybridSearcher(
-    IMemoryStore store,
+    IMemorySearchStore store,
     VectorIndexManager index,
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     SearchOptions options,
