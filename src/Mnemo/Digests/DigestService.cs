@@ -50,6 +50,7 @@ public sealed partial class DigestService(
             start = latest;
         }
 
+        await CompleteSearchableCopiesAsync(cancellationToken).ConfigureAwait(false);
         var written = new List<Digest>();
         IReadOnlyDictionary<long, Feedback.MemoryRating>? ratings = null;
         for (var hour = start; hour < end; hour += TimeSpan.FromHours(1))
@@ -355,14 +356,35 @@ public sealed partial class DigestService(
             return digest;
         }
 
-        // The digest is a memory too: searchable, with its period as provenance.
+        digest = await StoreSearchableCopyAsync(digest, cancellationToken).ConfigureAwait(false);
         var kindName = DigestStore.KindName(kind);
-        var memoryId = await engine.StoreTurnAsync(SourceKey(agent), Format, AsTurn(digest), cancellationToken).ConfigureAwait(false);
-        await digests.SetMemoryAsync(digest.Id, memoryId, cancellationToken).ConfigureAwait(false);
-        digest = digest with { MemoryId = memoryId };
-
         Log.Written(logger, kindName, agent, digest.Id, method, lines.Count);
         return digest;
+    }
+
+    /// <summary>
+    /// The digest is a memory too: searchable, with its period as provenance. The digest row, its
+    /// memory and the link are written one after the other (the memory goes through the one
+    /// writer); a stop between them leaves a digest without its copy, which the next hourly run
+    /// completes (<see cref="CompleteSearchableCopiesAsync"/>).
+    /// </summary>
+    private async Task<Digest> StoreSearchableCopyAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        var memoryId = await engine.StoreTurnAsync(SourceKey(digest.Agent), Format, AsTurn(digest), cancellationToken).ConfigureAwait(false);
+        await digests.SetMemoryAsync(digest.Id, memoryId, cancellationToken).ConfigureAwait(false);
+        return digest with { MemoryId = memoryId };
+    }
+
+    /// <summary>Stores the searchable copies a stop left unwritten; returns how many.</summary>
+    internal async Task<int> CompleteSearchableCopiesAsync(CancellationToken cancellationToken)
+    {
+        var missing = await digests.WithoutMemoryAsync(100, cancellationToken).ConfigureAwait(false);
+        foreach (var digest in missing)
+        {
+            await StoreSearchableCopyAsync(digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        return missing.Count;
     }
 
     /// <summary>The ingest format of digests' searchable copies.</summary>

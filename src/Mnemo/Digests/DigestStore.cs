@@ -100,6 +100,10 @@ public sealed class DigestStore(IRecordDatabase store)
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null;
     }
 
+    /// <summary>Digests stored without their searchable copy (a stop came between the two writes), oldest first.</summary>
+    public Task<IReadOnlyList<Digest>> WithoutMemoryAsync(int limit, CancellationToken cancellationToken) =>
+        QueryAsync("memory_id IS NULL ORDER BY id", limit, cancellationToken);
+
     public async Task SetMemoryAsync(long id, long memoryId, CancellationToken cancellationToken)
     {
         await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);

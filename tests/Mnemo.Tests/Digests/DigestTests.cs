@@ -30,6 +30,34 @@ public sealed class DigestTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task Hourly_ADigestLeftWithoutItsSearchableCopy_GetsItAtTheNextRun()
+    {
+        using var dir = new TempDirectory();
+        var (engine, automation) = await OpenAsync(dir, Monday9.AddHours(1).AddMinutes(5));
+        await using var _ = engine;
+        using var __ = automation;
+        await Morning().IngestAsync(engine);
+        var main = (await automation.Digests.WriteHourlyAsync(Monday9.AddHours(1).AddMinutes(5), CancellationToken.None)).Single(d => d.Agent == "main");
+
+        // A stop after the digest row was written and before its copy was: no memory, no link.
+        await engine.ForgetAsync([main.MemoryId!.Value], "test", scrubDerived: false, CancellationToken.None);
+        await using (var connection = await engine.Records.OpenRecordConnectionAsync(CancellationToken.None))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE digests SET memory_id = NULL WHERE id = {main.Id}";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var written = await automation.Digests.WriteHourlyAsync(Monday9.AddHours(2).AddMinutes(5), CancellationToken.None);
+
+        Assert.DoesNotContain(written, d => d.Id == main.Id);
+        var completed = await automation.Digests.Store.GetAsync(main.Id, CancellationToken.None);
+        var copy = Assert.Single(await engine.GetMemoriesAsync([completed!.MemoryId!.Value]));
+        Assert.Equal("digest", copy.Role);
+        Assert.Contains("BILL-4521", copy.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Hourly_OneCitedDigestPerActiveAgent_QuietHoursSkipped_IdempotentAndSearchable()
     {
         using var dir = new TempDirectory();
