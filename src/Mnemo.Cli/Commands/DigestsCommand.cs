@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Mnemo.Digests;
 using Mnemo.Server.Api;
 
@@ -29,8 +30,7 @@ internal static class DigestsCommand
                 throw new ArgumentException("-n must be between 1 and 500");
             }
 
-            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
-            var digests = await new DigestStore(engine.Records).LatestAsync(parsed, parse.GetValue(agent), parse.GetValue(count), cancellationToken).ConfigureAwait(false);
+            var digests = await context.Services().GetRequiredService<DigestStore>().LatestAsync(parsed, parse.GetValue(agent), parse.GetValue(count), cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new DigestListJson([.. digests.Select(AutomationApi.ToJson)]), AutomationJsonContext.Default.DigestListJson));
@@ -54,8 +54,8 @@ internal static class DigestsCommand
                 throw new ArgumentException("--days must be between 1 and 3650");
             }
 
-            var engine = await context.OpenEngineAsync(cancellationToken).ConfigureAwait(false);
-            var signals = await new Signals.SignalStore(engine.Records).ListAsync(TimeProvider.System.GetUtcNow().AddDays(-parse.GetValue(days)), null, null, 500, cancellationToken).ConfigureAwait(false);
+            var services = context.Services();
+            var signals = await services.GetRequiredService<Signals.SignalStore>().ListAsync(services.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(-parse.GetValue(days)), null, null, 500, cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new SignalListJson([.. signals.Select(AutomationApi.ToJson)]), AutomationJsonContext.Default.SignalListJson));

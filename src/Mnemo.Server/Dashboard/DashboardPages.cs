@@ -196,7 +196,7 @@ internal static class DashboardPages
         return DashboardLayout.Page(context, antiforgery, $"Memory {id}", body);
     }
 
-    private static async Task<IResult> TimelineAsync(HttpContext context, IAntiforgery antiforgery, MemoryEngine engine, VoiceJobStore voice, TimeProvider time, string? agent, CancellationToken cancellationToken)
+    private static async Task<IResult> TimelineAsync(HttpContext context, IAntiforgery antiforgery, MemoryEngine engine, DigestStore digestStore, SignalStore signalStore, VoiceJobStore voice, TimeProvider time, string? agent, CancellationToken cancellationToken)
     {
         var agents = await engine.Store.GetActiveAgentsAsync(DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, cancellationToken).ConfigureAwait(false);
         var picker = Html.Of($"<nav class=\"agents\">{Html.Each(agents, a => Html.Of($"<a href=\"/timeline?agent={Uri.EscapeDataString(a)}\" {(a == agent ? new Markup("aria-current=\"page\"") : Markup.Empty)}>{a}</a>"))}</nav>");
@@ -208,8 +208,8 @@ internal static class DashboardPages
         var sessions = await engine.Store.GetSessionsAsync(agent, 50, cancellationToken).ConfigureAwait(false);
         var compactions = await engine.Compactions.ListAsync(agent, null, null, 50, cancellationToken).ConfigureAwait(false);
         var retained = await engine.ContextNotices.ForCompactionsAsync([.. compactions.Select(c => c.Id)], cancellationToken).ConfigureAwait(false);
-        var digests = await new DigestStore(engine.Records).LatestAsync(null, agent, 30, cancellationToken).ConfigureAwait(false);
-        var signals = await new SignalStore(engine.Records).ListAsync(time.GetUtcNow().AddDays(-90), null, agent, 30, cancellationToken).ConfigureAwait(false);
+        var digests = await digestStore.LatestAsync(null, agent, 30, cancellationToken).ConfigureAwait(false);
+        var signals = await signalStore.ListAsync(time.GetUtcNow().AddDays(-90), null, agent, 30, cancellationToken).ConfigureAwait(false);
         var notes = (await voice.ListAsync(null, 200, cancellationToken).ConfigureAwait(false)).Where(j => j.Agent == agent).Take(30).ToList();
         var body = Html.Of($"""
             {picker}
@@ -247,10 +247,10 @@ internal static class DashboardPages
         return DashboardLayout.Page(context, antiforgery, $"Session {session}", body);
     }
 
-    private static async Task<IResult> DigestsAsync(HttpContext context, IAntiforgery antiforgery, MemoryEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> DigestsAsync(HttpContext context, IAntiforgery antiforgery, MemoryEngine engine, DigestStore digestStore, SignalStore signalStore, TimeProvider time, CancellationToken cancellationToken)
     {
-        var digests = await new DigestStore(engine.Records).LatestAsync(null, null, 30, cancellationToken).ConfigureAwait(false);
-        var signals = await new SignalStore(engine.Records).ListAsync(time.GetUtcNow().AddDays(-30), null, null, 30, cancellationToken).ConfigureAwait(false);
+        var digests = await digestStore.LatestAsync(null, null, 30, cancellationToken).ConfigureAwait(false);
+        var signals = await signalStore.ListAsync(time.GetUtcNow().AddDays(-30), null, null, 30, cancellationToken).ConfigureAwait(false);
         var digestVotes = await engine.Feedback.TotalsAsync(FeedbackTarget.Digest, [.. digests.Select(d => d.Id)], cancellationToken).ConfigureAwait(false);
         var signalVotes = await engine.Feedback.TotalsAsync(FeedbackTarget.Signal, [.. signals.Select(s => s.Id)], cancellationToken).ConfigureAwait(false);
         var body = Html.Of($"""
@@ -266,9 +266,9 @@ internal static class DashboardPages
         return DashboardLayout.Page(context, antiforgery, "Digests and signals", body);
     }
 
-    private static async Task<IResult> DigestAsync(HttpContext context, IAntiforgery antiforgery, MemoryEngine engine, Automation automation, long id, CancellationToken cancellationToken)
+    private static async Task<IResult> DigestAsync(HttpContext context, IAntiforgery antiforgery, MemoryEngine engine, DigestStore digestStore, Automation automation, long id, CancellationToken cancellationToken)
     {
-        var digest = await new DigestStore(engine.Records).GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var digest = await digestStore.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (digest is null)
         {
             return DashboardLayout.Page(context, antiforgery, "Not found", Html.Of($"<p class=\"empty\">There is no digest {id}.</p>"), status: StatusCodes.Status404NotFound);

@@ -123,5 +123,11 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILoggerFactory>())
             .GetAwaiter().GetResult());
+
+        // The records beside the memories (the same database): one store object each, for the
+        // dashboard, the API and the commands to take instead of making their own.
+        Services.AddSingleton(provider => provider.GetRequiredService<MemoryEngine>().Records);
+        Services.AddSingleton(provider => new Mnemo.Digests.DigestStore(provider.GetRequiredService<Mnemo.Storage.IRecordDatabase>()));
+        Services.AddSingleton(provider => new Mnemo.Signals.SignalStore(provider.GetRequiredService<Mnemo.Storage.IRecordDatabase>()));
     }
 }
