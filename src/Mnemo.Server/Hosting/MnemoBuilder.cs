@@ -38,6 +38,7 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
         }
 
         AddEngine();
+        Services.AddSingleton<Mnemo.Storage.IStoreErrorClassifier, Mnemo.Postgres.PostgresStoreErrors>();
         var node = options.Store.NodeName;
         Services.AddSingleton(provider => (Mnemo.Postgres.PostgresMemoryStore)provider.GetRequiredService<MemoryEngine>().Store);
         Services.AddSingleton<Mnemo.Scheduling.IJobCoordinator>(provider => new Mnemo.Postgres.PostgresJobCoordinator(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), node, provider.GetRequiredService<TimeProvider>()));
@@ -123,6 +124,10 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILoggerFactory>())
             .GetAwaiter().GetResult());
+
+        // The data directory's SQLite database is always there (with a shared store it holds this
+        // node's own state): its failures are recognized whatever the store.
+        Services.AddSingleton<Mnemo.Storage.IStoreErrorClassifier, Mnemo.Storage.SqliteStoreErrors>();
 
         // The records beside the memories (the same database): one store object each, for the
         // dashboard, the API and the commands to take instead of making their own.

@@ -100,7 +100,7 @@ public static class MnemoServer
 
         var app = builder.Build();
         app.UseMiddleware<TokenAuthentication>();
-        app.Use(StoreUnavailableAsync);
+        app.Use(StoreFailuresAsync);
         app.MapMnemoApi();
         app.MapTelegramWebhook();
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -217,25 +217,32 @@ public static class MnemoServer
     /// Failures of what lies under the API answer with what is wrong instead of an empty 500: a shared
     /// store that cannot be reached (503 store_unavailable), a full disk (507 store_full), the embedding
     /// model failing (503 embedding_failed), the database locked by another process (503 store_busy).
-    /// In each case nothing of the request was stored, and the same request can be sent again.
+    /// In each case nothing of the request was stored, and the same request can be sent again. Store
+    /// failures are recognized by the classifiers the stores registered (<see cref="Mnemo.Storage.IStoreErrorClassifier"/>),
+    /// so the host knows no provider's error codes.
     /// </summary>
-    private static async Task StoreUnavailableAsync(HttpContext context, RequestDelegate next)
+    private static async Task StoreFailuresAsync(HttpContext context, RequestDelegate next)
     {
         try
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Mnemo.Postgres.PostgresMemoryStore.IsUnavailable(ex) && !context.Response.HasStarted)
+        catch (Exception ex) when (!context.Response.HasStarted && Classify(context, ex) is { } failure)
         {
-            await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "store_unavailable", ex is Mnemo.Storage.StoreUnavailableException ? ex.Message : $"the shared store is unreachable ({ex.Message}); try again when it is back")
-                .ExecuteAsync(context).ConfigureAwait(false);
-        }
-        catch (Exception ex) when ((ex is Mnemo.Storage.StoreFullException || Mnemo.Storage.StoreFullException.IsOutOfSpace(ex)) && !context.Response.HasStarted)
-        {
-            // The disk is full (or a file-size limit was reached): SQLite rolled the write back. 507 says
-            // the server cannot store it; the message says nothing of it was stored and what to do.
-            await Api.RequestBody.Error(StatusCodes.Status507InsufficientStorage, "store_full", ex is Mnemo.Storage.StoreFullException ? ex.Message : Mnemo.Storage.StoreFullException.Describe(ex))
-                .ExecuteAsync(context).ConfigureAwait(false);
+            var (status, code) = failure.Kind switch
+            {
+                // The disk is full (or a file-size limit was reached): the write was rolled back. 507
+                // says the server cannot store it; the message says nothing of it was stored.
+                Mnemo.Storage.StoreFailureKind.Full => (StatusCodes.Status507InsufficientStorage, "store_full"),
+                Mnemo.Storage.StoreFailureKind.Busy => (StatusCodes.Status503ServiceUnavailable, "store_busy"),
+                _ => (StatusCodes.Status503ServiceUnavailable, "store_unavailable"),
+            };
+            if (failure.Kind == Mnemo.Storage.StoreFailureKind.Busy)
+            {
+                context.Response.Headers.RetryAfter = "5";
+            }
+
+            await Api.RequestBody.Error(status, code, failure.Message).ExecuteAsync(context).ConfigureAwait(false);
         }
         catch (Mnemo.Embeddings.EmbeddingFailedException ex) when (!context.Response.HasStarted)
         {
@@ -249,12 +256,9 @@ public static class MnemoServer
             await Api.RequestBody.Error(StatusCodes.Status400BadRequest, "invalid_query", ex.Message, "query")
                 .ExecuteAsync(context).ConfigureAwait(false);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 && !context.Response.HasStarted)
-        {
-            // SQLITE_BUSY / SQLITE_LOCKED: another process kept the database locked past the busy timeout.
-            context.Response.Headers.RetryAfter = "5";
-            await Api.RequestBody.Error(StatusCodes.Status503ServiceUnavailable, "store_busy", "the database in the data directory is locked by another process; the request did not complete and can be sent again (nothing it stored already is stored twice)")
-                .ExecuteAsync(context).ConfigureAwait(false);
-        }
     }
+
+    /// <summary>The failure a store's exception stands for, by the classifiers the stores registered.</summary>
+    private static Mnemo.Storage.StoreFailure? Classify(HttpContext context, Exception exception) =>
+        context.RequestServices.GetServices<Mnemo.Storage.IStoreErrorClassifier>().Select(c => c.Classify(exception)).FirstOrDefault(f => f is not null);
 }
