@@ -154,13 +154,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
         });
 
     public Task<string?> GetEmbeddingModelAsync(CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT value FROM store_meta WHERE key = 'embedding_model'", connection);
-                return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.EmbeddingModelAsync(connection, cancellationToken), cancellationToken);
 
     public async Task EnsureEmbeddingModelAsync(string modelId, int dimensions, CancellationToken cancellationToken)
     {
@@ -190,14 +184,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     public Task<string?> GetCursorAsync(string source, CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT cursor FROM cursors WHERE source = @s", connection);
-                command.Parameters.AddWithValue("s", source);
-                return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.CursorAsync(connection, source, cancellationToken), cancellationToken);
 
     public Task<Dictionary<string, byte[]>> FindExistingAsync(IReadOnlyCollection<byte[]> keys, CancellationToken cancellationToken) =>
         ReadByKeysAsync("SELECT memory_key, content_hash FROM memories WHERE memory_key = ANY(@keys)", keys, bytes => bytes, cancellationToken);
@@ -547,22 +534,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     public Task<IReadOnlyList<long>> FindOlderTurnsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
-        WithConnectionAsync<IReadOnlyList<long>>(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT id FROM memories WHERE ts < @before AND role NOT IN ('digest', 'note') ORDER BY ts LIMIT @limit", connection);
-                command.Parameters.AddWithValue("before", before.ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("limit", limit);
-                var result = new List<long>();
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    result.Add(reader.GetInt64(0));
-                }
-
-                return result;
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.OlderTurnsAsync(connection, before, limit, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<Memory>> FindAsync(MemoryFilter filter, int limit, CancellationToken cancellationToken)
     {
@@ -609,16 +581,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     public Task<string?> GetPrecedingTextAsync(string agent, string session, long sequence, CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT text FROM memories WHERE agent = @a AND session = @s AND seq < @q ORDER BY seq DESC, chunk DESC LIMIT 1", connection);
-                command.Parameters.AddWithValue("a", agent);
-                command.Parameters.AddWithValue("s", session);
-                command.Parameters.AddWithValue("q", sequence);
-                return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.PrecedingTextAsync(connection, agent, session, sequence, cancellationToken), cancellationToken);
 
     public async IAsyncEnumerable<(long Id, float[] Vector)> ReadVectorsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -652,16 +615,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     public Task<long?> FindIdAsync(string agent, string session, string entryId, CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT id FROM memories WHERE agent = @agent AND session = @session AND entry_id = @entry ORDER BY chunk LIMIT 1", connection);
-                command.Parameters.AddWithValue("agent", agent);
-                command.Parameters.AddWithValue("session", session);
-                command.Parameters.AddWithValue("entry", entryId);
-                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id ? id : (long?)null;
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.FindIdAsync(connection, agent, session, entryId, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<(Memory Memory, float[] Vector)>> GetSessionMemoriesAsync(string agent, string session, long? maxSequence, DateTimeOffset? before, int limit, CancellationToken cancellationToken)
     {
@@ -699,22 +653,7 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
             ("limit", limit));
 
     public Task<IReadOnlyList<string>> GetActiveAgentsAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken) =>
-        WithConnectionAsync<IReadOnlyList<string>>(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT DISTINCT agent FROM memories WHERE ts >= @from AND ts < @until AND role <> 'digest' ORDER BY agent", connection);
-                command.Parameters.AddWithValue("from", from.ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("until", until.ToUnixTimeMilliseconds());
-                var agents = new List<string>();
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    agents.Add(reader.GetString(0));
-                }
-
-                return agents;
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.ActiveAgentsAsync(connection, from, until, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<SessionSummary>> GetSessionsAsync(string? agent, int limit, CancellationToken cancellationToken) =>
         WithConnectionAsync<IReadOnlyList<SessionSummary>>(
@@ -807,32 +746,10 @@ public sealed class PostgresMemoryStore : IMemoryStore, IRecordDatabase
     }
 
     public Task<(long Watermark, long Count)> GetWatermarkAsync(CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT (SELECT COALESCE(MAX(id), 0) FROM audit_log), (SELECT COUNT(*) FROM memories)", connection);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                return (reader.GetInt64(0), reader.GetInt64(1));
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.WatermarkAsync(connection, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<(long EventId, string Action, long MemoryId)>> GetChangesSinceAsync(long watermark, CancellationToken cancellationToken) =>
-        WithConnectionAsync<IReadOnlyList<(long, string, long)>>(
-            async connection =>
-            {
-                await using var command = new NpgsqlCommand("SELECT id, action, memory_id FROM audit_log WHERE id > @w ORDER BY id", connection);
-                command.Parameters.AddWithValue("w", watermark);
-                var changes = new List<(long, string, long)>();
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    changes.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
-                }
-
-                return changes;
-            },
-            cancellationToken);
+        WithConnectionAsync(connection => MemorySql.ChangesSinceAsync(connection, watermark, cancellationToken), cancellationToken);
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         WithConnectionAsync(

@@ -91,9 +91,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     public async Task<string?> GetEmbeddingModelAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM store_meta WHERE key = 'embedding_model'";
-        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return await MemorySql.EmbeddingModelAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records the embedding model the store's vectors come from; refuses a different one.</summary>
@@ -124,10 +122,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     public async Task<string?> GetCursorAsync(string source, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT cursor FROM cursors WHERE source = $s";
-        command.Parameters.AddWithValue("$s", source);
-        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return await MemorySql.CursorAsync(connection, source, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Content hashes of the memories that already exist under these keys (hex key to hash).</summary>
@@ -537,19 +532,8 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     /// <summary>Ids of conversation memories (not digests, not facts the agent was told to remember) whose turn is older than <paramref name="before"/>, oldest first.</summary>
     public async Task<IReadOnlyList<long>> FindOlderTurnsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
-        var result = new List<long>();
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM memories WHERE ts < $before AND role NOT IN ('digest', 'note') ORDER BY ts LIMIT $limit";
-        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            result.Add(reader.GetInt64(0));
-        }
-
-        return result;
+        return await MemorySql.OlderTurnsAsync(connection, before, limit, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The memories matching every part of the filter (agent, session, role, source, time range), oldest first.</summary>
@@ -652,12 +636,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     public async Task<string?> GetPrecedingTextAsync(string agent, string session, long sequence, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT text FROM memories WHERE agent = $a AND session = $s AND seq < $q ORDER BY seq DESC, chunk DESC LIMIT 1";
-        command.Parameters.AddWithValue("$a", agent);
-        command.Parameters.AddWithValue("$s", session);
-        command.Parameters.AddWithValue("$q", sequence);
-        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return await MemorySql.PrecedingTextAsync(connection, agent, session, sequence, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every memory id with its vector, in id order: what the vector index is derived from.</summary>
@@ -697,12 +676,7 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     public async Task<long?> FindIdAsync(string agent, string session, string entryId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM memories WHERE agent = $agent AND session = $session AND entry_id = $entry ORDER BY chunk LIMIT 1";
-        command.Parameters.AddWithValue("$agent", agent);
-        command.Parameters.AddWithValue("$session", session);
-        command.Parameters.AddWithValue("$entry", entryId);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id ? id : null;
+        return await MemorySql.FindIdAsync(connection, agent, session, entryId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -770,19 +744,8 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     /// <summary>The agents with conversation memories said in [<paramref name="from"/>, <paramref name="until"/>).</summary>
     public async Task<IReadOnlyList<string>> GetActiveAgentsAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        var agents = new List<string>();
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT DISTINCT agent FROM memories WHERE ts >= $from AND ts < $until AND role <> 'digest' ORDER BY agent";
-        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            agents.Add(reader.GetString(0));
-        }
-
-        return agents;
+        return await MemorySql.ActiveAgentsAsync(connection, from, until, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<SessionSummary>> GetSessionsAsync(string? agent, int limit, CancellationToken cancellationToken)
@@ -877,28 +840,14 @@ public sealed class SqliteMemoryStore : IMemoryStore, IRecordDatabase
     public async Task<(long Watermark, long Count)> GetWatermarkAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT (SELECT COALESCE(MAX(id), 0) FROM audit_log), (SELECT COUNT(*) FROM memories)";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        return await MemorySql.WatermarkAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Audit events after a watermark, oldest first: how a saved index catches up.</summary>
     public async Task<IReadOnlyList<(long EventId, string Action, long MemoryId)>> GetChangesSinceAsync(long watermark, CancellationToken cancellationToken)
     {
-        var changes = new List<(long, string, long)>();
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, action, memory_id FROM audit_log WHERE id > $w ORDER BY id";
-        command.Parameters.AddWithValue("$w", watermark);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            changes.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
-        }
-
-        return changes;
+        return await MemorySql.ChangesSinceAsync(connection, watermark, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken)
