@@ -21,18 +21,10 @@ public sealed record ContextNotice(long Id, long CompactionId, string Agent, str
 public sealed class ContextNoticeStore(IRecordDatabase store) : IForgetListener
 {
     /// <summary>A notice citing a forgotten memory goes: its text quotes it.</summary>
-    public async Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
+    public Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(memoryIds);
-        if (memoryIds.Count == 0)
-        {
-            return;
-        }
-
-        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("context_notices.memory_ids", "cited")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))";
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return memoryIds.Count == 0 ? Task.CompletedTask : store.ExecuteAsync($"DELETE FROM context_notices WHERE EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("context_notices.memory_ids", "cited")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))", cancellationToken);
     }
 
     /// <summary>Items shown in a notice; the rest are counted.</summary>

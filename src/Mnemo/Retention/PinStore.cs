@@ -33,18 +33,10 @@ public sealed class PinStore(IRecordDatabase store) : IForgetListener
     }
 
     /// <summary>A forgotten memory is no longer pinned.</summary>
-    public async Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
+    public Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(memoryIds);
-        if (memoryIds.Count == 0)
-        {
-            return;
-        }
-
-        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"DELETE FROM pins WHERE memory_id IN ({RecordSql.IdList(memoryIds)})";
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return memoryIds.Count == 0 ? Task.CompletedTask : store.ExecuteAsync($"DELETE FROM pins WHERE memory_id IN ({RecordSql.IdList(memoryIds)})", cancellationToken);
     }
 
     /// <summary>The pins of an agent (every agent when null), oldest first.</summary>

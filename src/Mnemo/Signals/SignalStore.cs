@@ -9,18 +9,10 @@ namespace Mnemo.Signals;
 public sealed class SignalStore(IRecordDatabase store) : IForgetListener
 {
     /// <summary>A signal citing a forgotten memory goes: its title and evidence quote it.</summary>
-    public async Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
+    public Task OnForgottenAsync(IReadOnlyList<long> memoryIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(memoryIds);
-        if (memoryIds.Count == 0)
-        {
-            return;
-        }
-
-        await using var connection = await store.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"DELETE FROM signals WHERE EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("signals.evidence", "cited")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))";
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return memoryIds.Count == 0 ? Task.CompletedTask : store.ExecuteAsync($"DELETE FROM signals WHERE EXISTS (SELECT 1 FROM {store.Dialect.JsonElements("signals.evidence", "cited")} WHERE {store.Dialect.JsonInteger("cited")} IN ({RecordSql.IdList(memoryIds)}))", cancellationToken);
     }
 
     private const string Columns = "id, kind, key, severity, title, agents, evidence, due_at, first_seen, last_seen, detections, delivered_at";

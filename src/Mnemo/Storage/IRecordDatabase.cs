@@ -71,6 +71,16 @@ public static class RecordSql
         return command;
     }
 
+    /// <summary>Runs a statement that takes no parameters and returns nothing (deletions by an id list, say).</summary>
+    public static async Task ExecuteAsync(this IRecordDatabase database, string sql, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        await using var connection = await database.OpenRecordConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Memory ids as the inside of an SQL <c>IN (...)</c> list (numbers only, so nothing can be injected).</summary>
     public static string IdList(IEnumerable<long> ids) =>
         string.Join(',', ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Mnemo.Search;
 using Mnemo.Tests.Support;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace Mnemo.Tests.Server;
@@ -34,13 +33,7 @@ public sealed class SearchLimitTests(EmbedderFixture embedder)
     {
         using var dir = new TempDirectory();
         await using var server = await TestServer.StartAsync(dir.File("data"), embedder);
-        await using var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(server.Address, "/mcp"),
-            TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {server.Settings.Server.Token}" },
-        });
-        await using var client = await McpClient.CreateAsync(transport);
+        await using var client = await server.McpClientAsync();
 
         var atCap = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "tea", ["k"] = SearchRequest.MaxK });
         var over = await client.CallToolAsync("memory_search", new Dictionary<string, object?> { ["query"] = "tea", ["k"] = SearchRequest.MaxK + 1 });
