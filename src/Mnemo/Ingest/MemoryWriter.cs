@@ -203,9 +203,10 @@ public sealed partial class MemoryWriter : IAsyncDisposable
 
             await SaveIfUnsavedAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // A save on the timer has no caller to throw to: whatever fails (a full disk, a read-only directory) is logged, and the next write arms the timer again.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            // A full disk or a read-only directory: the next write arms the timer again.
             Log.SaveFailed(_logger, ex);
         }
         finally
