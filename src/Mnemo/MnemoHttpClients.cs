@@ -35,11 +35,13 @@ public static class MnemoHttpClients
     public static IServiceCollection AddMnemoHttpClients(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddHttpClient(Hooks, http => http.Timeout = TimeSpan.FromSeconds(30));
-        services.AddHttpClient(Telegram, http => http.Timeout = TimeSpan.FromSeconds(60));
-        services.AddHttpClient(Embeddings, http => http.Timeout = TimeSpan.FromSeconds(60));
-        services.AddHttpClient(Downloads, http => http.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddHttpClient(Serve).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) });
+        // No request logging: the factory's default handlers log each request's URL at Information,
+        // and Telegram's Bot API carries the bot token in the path (secrets never reach the logs).
+        services.AddHttpClient(Hooks, http => http.Timeout = TimeSpan.FromSeconds(30)).RemoveAllLoggers();
+        services.AddHttpClient(Telegram, http => http.Timeout = TimeSpan.FromSeconds(60)).RemoveAllLoggers();
+        services.AddHttpClient(Embeddings, http => http.Timeout = TimeSpan.FromSeconds(60)).RemoveAllLoggers();
+        services.AddHttpClient(Downloads, http => http.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        services.AddHttpClient(Serve).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) }).RemoveAllLoggers();
         return services;
     }
 }

@@ -138,7 +138,10 @@ internal static class Harness
             var text = File.ReadAllText(file);
             if (secrets.FirstOrDefault(s => text.Contains(s, StringComparison.Ordinal)) is { } found)
             {
-                return $"{Path.GetFileName(file)} holds '{found}'";
+                // Which message leaked it: the line, from its level on (xUnit cuts long values), the secret masked.
+                var line = text.Split('\n').First(l => l.Contains(found, StringComparison.Ordinal)).Replace(found, "<secret>", StringComparison.Ordinal);
+                var level = line.IndexOf(" [", StringComparison.Ordinal);
+                return $"{Path.GetFileName(file)}:{(level >= 0 ? line[level..] : line)}";
             }
         }
 
