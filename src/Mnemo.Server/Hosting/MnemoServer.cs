@@ -173,6 +173,9 @@ public static class MnemoServer
     /// memory text above Debug: the messages carry ids and counts, never the text.
     /// </summary>
     /// <param name="toFiles">False for <c>mnemo mcp</c>: OpenClaw may run several at once, and they log to stderr, which it keeps.</param>
+    /// <summary>The frameworks' log categories, held at Warning (or the configured level when higher): their Information lines carry URLs and bodies' shapes, not Mnemo's story.</summary>
+    private static readonly string[] FrameworkCategories = ["Microsoft.AspNetCore", "Microsoft.Hosting", "ModelContextProtocol", "System.Net.Http.HttpClient"];
+
     private static void ConfigureLogging(ILoggingBuilder logging, LogLevel minimumLevel, MnemoSettings settings, bool toFiles = true)
     {
         var options = settings.Log;
@@ -180,10 +183,11 @@ public static class MnemoServer
         logging.ClearProviders();
         logging.SetMinimumLevel(level);
         var framework = level > LogLevel.Warning ? level : LogLevel.Warning;
-        logging.AddFilter("Microsoft.AspNetCore", framework);
-        logging.AddFilter("Microsoft.Hosting", framework);
-        logging.AddFilter("ModelContextProtocol", framework);
-        logging.AddFilter("System.Net.Http.HttpClient", framework);
+        foreach (var category in FrameworkCategories)
+        {
+            logging.AddFilter(category, framework);
+        }
+
         if (options.Format == "json")
         {
             logging.AddJsonConsole(json => json.TimestampFormat = "O");
@@ -206,6 +210,14 @@ public static class MnemoServer
         var directory = options.ResolveDirectory(settings.Memory.DataDirectory);
         DataDirectory.Ensure(directory);
         var file = new LoggerConfiguration().MinimumLevel.Is(Serilog.Extensions.Logging.LevelConvert.ToSerilogLevel(level));
+        // AddSerilog gives Serilog's provider a filter rule of its own (everything; Serilog filters),
+        // and a provider with its own rules skips the category rules above: the framework's levels
+        // are stated to Serilog too, or request lines (URLs with their query strings) reach the file.
+        foreach (var category in FrameworkCategories)
+        {
+            file = file.MinimumLevel.Override(category, Serilog.Extensions.Logging.LevelConvert.ToSerilogLevel(framework));
+        }
+
         var path = Path.Combine(directory, "mnemo.log");
         file = options.Format == "json"
             ? file.WriteTo.File(new Serilog.Formatting.Compact.RenderedCompactJsonFormatter(), path, fileSizeLimitBytes: options.FileMaxBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: options.FilesKept, flushToDiskInterval: TimeSpan.FromSeconds(1))

@@ -92,6 +92,22 @@ public sealed partial class ObservabilityTests(EmbedderFixture embedder)
         Assert.All(secrets, secret => Assert.DoesNotContain(secret, all, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task LogFile_HoldsNoFrameworkRequestLines_SoQueryStringsStayOut()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data");
+        await using (var server = await TestServer.StartAsync(data, embedder, new Dictionary<string, string?> { ["Log:Level"] = "Information" }))
+        {
+            using var response = await server.Anonymous.GetAsync(new Uri("/health/live?q=what+is+the+vault+code+" + Secret, UriKind.Relative));
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        var all = string.Concat(Directory.GetFiles(Path.Combine(data, "logs"), "mnemo*.log").Select(File.ReadAllText));
+        Assert.DoesNotContain(Secret, all, StringComparison.Ordinal);
+        Assert.DoesNotContain("[INF] Microsoft.AspNetCore", all, StringComparison.Ordinal);
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "filler line {Number} to make the log roll over its size limit")]
     private static partial void Filler(ILogger logger, int number);
 
