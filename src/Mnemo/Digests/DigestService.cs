@@ -375,16 +375,13 @@ public sealed partial class DigestService(
         return digest with { MemoryId = memoryId };
     }
 
-    /// <summary>Stores the searchable copies a stop left unwritten; returns how many.</summary>
-    internal async Task<int> CompleteSearchableCopiesAsync(CancellationToken cancellationToken)
+    /// <summary>Stores the searchable copies a stop left unwritten.</summary>
+    private async Task CompleteSearchableCopiesAsync(CancellationToken cancellationToken)
     {
-        var missing = await digests.WithoutMemoryAsync(100, cancellationToken).ConfigureAwait(false);
-        foreach (var digest in missing)
+        foreach (var digest in await digests.WithoutMemoryAsync(100, cancellationToken).ConfigureAwait(false))
         {
             await StoreSearchableCopyAsync(digest, cancellationToken).ConfigureAwait(false);
         }
-
-        return missing.Count;
     }
 
     /// <summary>The ingest format of digests' searchable copies.</summary>

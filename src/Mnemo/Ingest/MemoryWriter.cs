@@ -49,94 +49,71 @@ public sealed partial class MemoryWriter : IAsyncDisposable
     public event Action? Changed;
 
     /// <summary>Ingests what a reader yields for one source, from where its cursor stopped (<paramref name="read"/> gets the cursor).</summary>
-    public async Task<IngestSummary> IngestAsync(string sourceKey, string format, Func<string?, IAsyncEnumerable<ReadItem>> read, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
+    public Task<IngestSummary> IngestAsync(string sourceKey, string format, Func<string?, IAsyncEnumerable<ReadItem>> read, IProgress<IngestProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(read);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var cursor = await _store.GetCursorAsync(sourceKey, cancellationToken).ConfigureAwait(false);
-            return await _pipeline.IngestAsync(sourceKey, format, read(cursor), progress, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            MarkUnsaved();
-            _gate.Release();
-        }
+        return WriteAsync(
+            async () =>
+            {
+                var cursor = await _store.GetCursorAsync(sourceKey, cancellationToken).ConfigureAwait(false);
+                return await _pipeline.IngestAsync(sourceKey, format, read(cursor), progress, cancellationToken).ConfigureAwait(false);
+            },
+            Wrote,
+            cancellationToken);
     }
 
     /// <summary>Ingests turns that are already in memory (the HTTP API, digests, voice notes, datasets).</summary>
-    public async Task<IngestSummary> IngestAsync(string sourceKey, string format, IEnumerable<Turn> turns, CancellationToken cancellationToken)
+    public Task<IngestSummary> IngestAsync(string sourceKey, string format, IEnumerable<Turn> turns, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(turns);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await _pipeline.IngestAsync(sourceKey, format, AsItems(turns), progress: null, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            MarkUnsaved();
-            _gate.Release();
-        }
+        return WriteAsync(() => _pipeline.IngestAsync(sourceKey, format, AsItems(turns), progress: null, cancellationToken), Wrote, cancellationToken);
     }
 
     /// <summary>Stores one turn (new, changed or already there) and returns the id of its memory (its first chunk).</summary>
     public async Task<long> StoreAsync(string sourceKey, string format, Turn turn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(turn);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _pipeline.IngestAsync(sourceKey, format, AsItems([turn]), progress: null, cancellationToken).ConfigureAwait(false);
-            return await _store.FindIdAsync(turn.Agent, turn.Session, turn.EntryId, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"the turn {turn.EntryId} of {turn.Agent}/{turn.Session} was written but cannot be found");
-        }
-        finally
-        {
-            MarkUnsaved();
-            _gate.Release();
-        }
+        var (_, id) = await WriteAsync(
+            async () =>
+            {
+                var summary = await _pipeline.IngestAsync(sourceKey, format, AsItems([turn]), progress: null, cancellationToken).ConfigureAwait(false);
+                var id = await _store.FindIdAsync(turn.Agent, turn.Session, turn.EntryId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"the turn {turn.EntryId} of {turn.Agent}/{turn.Session} was written but cannot be found");
+                return (summary, id);
+            },
+            result => Wrote(result.summary),
+            cancellationToken).ConfigureAwait(false);
+        return id;
     }
 
     /// <summary>Deletes memories for good (text, full-text entry, vector) and records who did it; returns the ids that existed.</summary>
-    public async Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var (forgotten, previous, watermark) = await _store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
-            _index.ApplyRemovals(forgotten, previous, watermark);
-            Changed?.Invoke();
-            return forgotten;
-        }
-        finally
-        {
-            MarkUnsaved();
-            _gate.Release();
-        }
-    }
+    public Task<IReadOnlyList<long>> ForgetAsync(IReadOnlyCollection<long> ids, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async () =>
+            {
+                var (forgotten, previous, watermark) = await _store.ForgetAsync(ids, actor, cancellationToken).ConfigureAwait(false);
+                _index.ApplyRemovals(forgotten, previous, watermark);
+                Changed?.Invoke();
+                return forgotten;
+            },
+            forgotten => forgotten.Count > 0,
+            cancellationToken);
 
     /// <summary>Applies what other nodes wrote to a shared store since the index's watermark; returns how many changes.</summary>
-    public async Task<int> CatchUpAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var applied = await _index.CatchUpAsync(cancellationToken).ConfigureAwait(false);
-            if (applied > 0)
+    public Task<int> CatchUpAsync(CancellationToken cancellationToken) =>
+        WriteAsync(
+            async () =>
             {
-                Changed?.Invoke();
-                MarkUnsaved();
-            }
+                var applied = await _index.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                if (applied > 0)
+                {
+                    Changed?.Invoke();
+                }
 
-            return applied;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+                return applied;
+            },
+            applied => applied > 0,
+            cancellationToken);
 
     /// <summary>Saves the index now if a write since the last save changed it (a backup or a clean stop wants it on disk).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
@@ -170,6 +147,37 @@ public sealed partial class MemoryWriter : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.SaveFailed(_logger, ex);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static bool Wrote(IngestSummary summary) => summary.Added + summary.Updated > 0;
+
+    /// <summary>
+    /// Runs a write under the gate. Only a write that changed the index schedules a save (a live
+    /// pass that found nothing new must not rewrite the whole index file); one that failed part-way
+    /// may have applied some batches, so it schedules one too.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<Task<T>> write, Func<T, bool> changedIndex, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await write().ConfigureAwait(false);
+            if (changedIndex(result))
+            {
+                MarkUnsaved();
+            }
+
+            return result;
+        }
+        catch
+        {
+            MarkUnsaved();
+            throw;
         }
         finally
         {

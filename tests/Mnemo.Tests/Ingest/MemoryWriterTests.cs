@@ -44,6 +44,34 @@ public sealed class MemoryWriterTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task AWriteThatChangesNothing_DoesNotRewriteTheIndexFile()
+    {
+        using var dir = new TempDirectory();
+        var clock = new FakeTimeProvider(Start);
+        await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.Path }, embedder.Embedder, clock);
+        await engine.IngestAsync([SharedData.TicketTranscript]);
+        var (watermark, _) = await engine.Store.GetWatermarkAsync(CancellationToken.None);
+        clock.Advance(MemoryWriter.SaveDelay);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (SavedWatermark(dir.Path) != watermark && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var manifest = Path.Combine(dir.Path, "index", "vectors.manifest.json");
+        var saved = File.GetLastWriteTimeUtc(manifest);
+        File.SetLastWriteTimeUtc(manifest, saved.AddHours(-1));
+
+        // A live pass over a source with nothing new, as the follower makes every poll.
+        var again = await engine.IngestAsync([SharedData.TicketTranscript]);
+        clock.Advance(MemoryWriter.SaveDelay);
+        await Task.Delay(300);
+
+        Assert.Equal(0, again.Added + again.Updated);
+        Assert.Equal(saved.AddHours(-1), File.GetLastWriteTimeUtc(manifest));
+    }
+
+    [Fact]
     public async Task Close_SavesWhatTheTimerHadNotYet_SoTheNextOpenUsesTheSavedIndex()
     {
         using var dir = new TempDirectory();
