@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Mnemo.Domain;
+using Mnemo.Storage.Schema;
 
 namespace Mnemo.Storage;
 
@@ -77,17 +78,17 @@ public sealed class SqliteMemoryStore : SqlMemoryStore
         }
 
         var version = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA user_version", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        if (version > Migrations.All.Count)
+        if (version > StoreSchema.Steps.Count)
         {
-            throw new InvalidOperationException($"{DatabasePath} has schema version {version}, newer than this Mnemo ({Migrations.All.Count}); upgrade Mnemo.");
+            throw new InvalidOperationException($"{DatabasePath} has schema version {version}, newer than this Mnemo ({StoreSchema.Steps.Count}); upgrade Mnemo.");
         }
 
-        for (var i = version; i < Migrations.All.Count; i++)
+        for (var i = version; i < StoreSchema.Steps.Count; i++)
         {
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = Migrations.All[i] + FormattableString.Invariant($"\nPRAGMA user_version = {i + 1};");
+            command.CommandText = StoreSchema.Render(SqlDialect.Sqlite, i) + FormattableString.Invariant($"\nPRAGMA user_version = {i + 1};");
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }

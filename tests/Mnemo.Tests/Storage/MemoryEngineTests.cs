@@ -258,7 +258,7 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
         await using var check = await upgraded.Local.OpenConnectionAsync(CancellationToken.None);
         await using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version";
-        Assert.Equal(Mnemo.Storage.Migrations.All.Count, Convert.ToInt32(await version.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Mnemo.Storage.Schema.StoreSchema.Steps.Count, Convert.ToInt32(await version.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         await using var lease = check.CreateCommand();
         lease.CommandText = "SELECT count(*) FROM pragma_table_info('voice_jobs') WHERE name IN ('node', 'lease_until')";
         Assert.Equal(2L, await lease.ExecuteScalarAsync());
