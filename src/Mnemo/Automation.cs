@@ -16,10 +16,9 @@ namespace Mnemo;
 public sealed class Automation : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly HttpClient? _telegramHttp;
     private readonly MemoryEngine _engine;
 
-    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator, Backups.ISharedBackup? sharedBackup, IHttpClientFactory httpClients)
+    private Automation(MemoryEngine engine, string? openClawStateDirectory, TimeProvider time, ILoggerFactory loggerFactory, IChatClient? chatClient, IEnumerable<IScheduledJob> extraJobs, IJobCoordinator? coordinator, Backups.ISharedBackup? sharedBackup, IHttpClientFactory httpClients, Feedback.FeedbackIntake? feedback, IEnumerable<IDeliveryChannel> extraChannels)
     {
         var options = engine.Options;
         var zone = options.Schedule.ResolveTimeZone();
@@ -40,18 +39,10 @@ public sealed class Automation : IDisposable
         }
 
         Backups = new Backups.BackupService(options.DataDirectory, options.Backup, time, loggerFactory.CreateLogger<Backups.BackupService>(), sharedBackup);
-        var telegram = options.Delivery.Telegram;
-        Feedback = new Feedback.FeedbackIntake(engine.Feedback, options.Feedback, telegram.IsConfigured ? telegram.ChatId : null, time, loggerFactory.CreateLogger<Feedback.FeedbackIntake>());
-        if (telegram.IsConfigured)
-        {
-            // One client for sending and for the long poll: its HTTP timeout outlasts a poll
-            // (TelegramFeedbackBot.PollSeconds); sends set a shorter one of their own.
-            _telegramHttp = httpClients.CreateClient(MnemoHttpClients.Telegram);
-            var bot = new Telegram.Bot.TelegramBotClient(new Telegram.Bot.TelegramBotClientOptions(telegram.BotToken!, string.IsNullOrWhiteSpace(telegram.ApiBaseUrl) ? null : telegram.ApiBaseUrl.TrimEnd('/')), _telegramHttp);
-            channels.Add(new TelegramChannel(bot, telegram, options.Feedback.Key.Length > 0 ? Feedback : null));
-            FeedbackBot = new TelegramFeedbackBot(bot, telegram, Feedback, loggerFactory.CreateLogger<TelegramFeedbackBot>());
-        }
+        Feedback = feedback ?? CreateFeedbackIntake(engine, time, loggerFactory);
 
+        // Channels from their own assemblies (Telegram's, through the host's builder) after the built-in one.
+        channels.AddRange(extraChannels);
         Delivery = new DeliveryService(channels, options.Digests, digestStore, signalStore, engine.ContextNotices, time, loggerFactory.CreateLogger<DeliveryService>());
         IScheduledJob[] jobs =
         [
@@ -87,9 +78,6 @@ public sealed class Automation : IDisposable
     /// <summary>Turns 👍/👎 taps into votes (Mnemo's bot and the OpenClaw bridge share it, and its replay memory).</summary>
     public Feedback.FeedbackIntake Feedback { get; }
 
-    /// <summary>Mnemo's own Telegram bot, when <c>Delivery:Telegram</c> is configured.</summary>
-    public TelegramFeedbackBot? FeedbackBot { get; }
-
     public JobScheduler Scheduler { get; }
 
     /// <param name="openClawStateDirectory">OpenClaw's state directory (for the sweep and the workspace notes); null when none.</param>
@@ -98,11 +86,25 @@ public sealed class Automation : IDisposable
     /// <param name="coordinator">With a store shared by several nodes: which node runs each scheduled occurrence.</param>
     /// <param name="sharedBackup">With a shared store: how backups take its snapshot (the data directory does not hold it).</param>
     /// <param name="httpClients">The host's client factory (<see cref="MnemoHttpClients"/>); null takes <see cref="MnemoHttpClients.Standalone"/>.</param>
-    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null, Backups.ISharedBackup? sharedBackup = null, IHttpClientFactory? httpClients = null)
+    /// <param name="feedback">The host's feedback intake (<see cref="CreateFeedbackIntake"/>), shared with the channels that draw rating buttons; null makes one.</param>
+    /// <param name="channels">Delivery channels from other assemblies (Telegram's), besides the OpenClaw hook this one makes when configured.</param>
+    public static Automation Create(MemoryEngine engine, string? openClawStateDirectory, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IChatClient? chatClient = null, IEnumerable<IScheduledJob>? extraJobs = null, IJobCoordinator? coordinator = null, Backups.ISharedBackup? sharedBackup = null, IHttpClientFactory? httpClients = null, Feedback.FeedbackIntake? feedback = null, IEnumerable<IDeliveryChannel>? channels = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         engine.Options.Model.Validate();
-        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator, sharedBackup, httpClients ?? MnemoHttpClients.Standalone);
+        return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator, sharedBackup, httpClients ?? MnemoHttpClients.Standalone, feedback, channels ?? []);
+    }
+
+    /// <summary>
+    /// Turns 👍/👎 taps into votes for the engine's feedback store; votes count from the Telegram
+    /// delivery chat (when one is configured) and the chats <c>Feedback:AllowedChats</c> names.
+    /// </summary>
+    public static Feedback.FeedbackIntake CreateFeedbackIntake(MemoryEngine engine, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var telegram = engine.Options.Delivery.Telegram;
+        return new Feedback.FeedbackIntake(engine.Feedback, engine.Options.Feedback, telegram.IsConfigured ? telegram.ChatId : null, time, loggerFactory.CreateLogger<Feedback.FeedbackIntake>());
     }
 
     /// <summary>
@@ -149,6 +151,5 @@ public sealed class Automation : IDisposable
         Scheduler.Dispose();
         Model.Dispose();
         _http.Dispose();
-        _telegramHttp?.Dispose();
     }
 }

@@ -35,7 +35,7 @@ public static class FeedbackApi
             var press = await intake.PressAsync(new ButtonPress(data, body.CallbackQueryId, body.ChatId, body.User), cancellationToken).ConfigureAwait(false);
             return press.Outcome switch
             {
-                PressOutcome.Recorded or PressOutcome.Unchanged => Rated(press.Record!, press.Outcome == PressOutcome.Recorded, press.Toast, [.. TelegramFeedbackBot.Buttons(intake, press.Rating!.Target, press.Rating.TargetId, press.Rating.Rating, press.Rating.Expires).Select(b => new FeedbackButtonJson(b.Text, b.Data))]),
+                PressOutcome.Recorded or PressOutcome.Unchanged => Rated(press.Record!, press.Outcome == PressOutcome.Recorded, press.Toast, [.. intake.Buttons(press.Rating!.Target, press.Rating.TargetId, press.Rating.Rating, press.Rating.Expires).Select(b => new FeedbackButtonJson(b.Text, b.Data))]),
                 PressOutcome.ChatNotAllowed => RequestBody.Error(StatusCodes.Status403Forbidden, "chat_not_allowed", press.Reason, "chatId"),
                 PressOutcome.Replayed => RequestBody.Error(StatusCodes.Status409Conflict, "replayed", press.Reason, "callbackQueryId"),
                 PressOutcome.Expired => RequestBody.Error(StatusCodes.Status403Forbidden, "expired", press.Reason, "callbackData"),

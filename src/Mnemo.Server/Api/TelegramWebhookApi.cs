@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Mnemo.Delivery;
 using Telegram.Bot;
@@ -23,10 +24,10 @@ public static class TelegramWebhookApi
         return app;
     }
 
-    private static async Task<IResult> ReceiveAsync(HttpRequest http, Automation automation, MemoryEngine engine, CancellationToken cancellationToken)
+    private static async Task<IResult> ReceiveAsync(HttpRequest http, [FromServices] TelegramFeedbackBot? bot, MemoryEngine engine, CancellationToken cancellationToken)
     {
         // Refused alike whether or not a bot is configured, so the route says nothing to a stranger.
-        if (automation.FeedbackBot is not { } bot || engine.Options.Delivery.Telegram.Mode != TelegramModes.Webhook
+        if (bot is null || engine.Options.Delivery.Telegram.Mode != TelegramModes.Webhook
             || !bot.IsWebhookSecret(http.Headers[TelegramFeedbackBot.SecretHeader].FirstOrDefault()))
         {
             return RequestBody.Error(StatusCodes.Status401Unauthorized, "unauthorized", $"missing or wrong {TelegramFeedbackBot.SecretHeader}", TelegramFeedbackBot.SecretHeader);

@@ -1,12 +1,16 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Mnemo.Delivery;
+using Mnemo.Feedback;
 using Mnemo.Voice.Queue;
+using Telegram.Bot;
 
 namespace Mnemo.Server.Hosting;
 
 /// <summary>
-/// Composes Mnemo in a container: <c>services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithAutomation()</c>.
+/// Composes Mnemo in a container: <c>services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation()</c>.
 /// <c>mnemo serve</c>, <c>mnemo mcp</c> and the one-shot commands build the same parts this way,
 /// from the same settings (<see cref="MnemoSettings.Load"/>).
 /// </summary>
@@ -102,10 +106,43 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
             provider.GetService<VoiceIntake>() is { } intake ? [new VoiceSweepJob(intake)] : [],
             provider.GetService<Mnemo.Scheduling.IJobCoordinator>(),
             provider.GetService<Mnemo.Backups.ISharedBackup>(),
-            provider.GetRequiredService<IHttpClientFactory>()));
-        Services.AddSingleton(provider => provider.GetRequiredService<Automation>().Feedback);
+            provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<FeedbackIntake>(),
+            provider.GetServices<IDeliveryChannel>()));
+        AddFeedbackIntake();
         return this;
     }
+
+    /// <summary>
+    /// Telegram, when <c>Delivery:Telegram</c> is configured: digests, signals and notices sent with
+    /// 👍/👎 buttons (a delivery channel <see cref="WithAutomation"/> takes), and Mnemo's own bot that
+    /// hears the taps (run by <c>mnemo serve</c>). One Bot API client serves both.
+    /// </summary>
+    public MnemoBuilder WithTelegram()
+    {
+        var telegram = options.Delivery.Telegram;
+        if (!telegram.IsConfigured)
+        {
+            return this;
+        }
+
+        AddFeedbackIntake();
+
+        // One client for sending and for the long poll: its HTTP timeout outlasts a poll
+        // (TelegramFeedbackBot.PollSeconds); sends set a shorter one of their own.
+        Services.AddSingleton(provider => TelegramBotClients.Create(telegram, provider.GetRequiredService<IHttpClientFactory>().CreateClient(MnemoHttpClients.Telegram)));
+        var signed = options.Feedback.Key.Length > 0;
+        Services.AddSingleton<IDeliveryChannel>(provider => new TelegramChannel(
+            provider.GetRequiredService<ITelegramBotClient>(), telegram, signed ? provider.GetRequiredService<FeedbackIntake>() : null));
+        Services.AddSingleton(provider => new TelegramFeedbackBot(
+            provider.GetRequiredService<ITelegramBotClient>(), telegram, provider.GetRequiredService<FeedbackIntake>(), provider.GetRequiredService<ILogger<TelegramFeedbackBot>>()));
+        return this;
+    }
+
+    /// <summary>The one intake of 👍/👎 taps: Automation, the Telegram bot and the bridge's feedback route share it.</summary>
+    private void AddFeedbackIntake() =>
+        Services.TryAddSingleton(provider => Automation.CreateFeedbackIntake(
+            provider.GetRequiredService<MemoryEngine>(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>()));
 
     private MnemoSettings RequireSettings(string step) =>
         settings ?? throw new InvalidOperationException($"{step} needs the whole settings: call services.AddMnemo(MnemoSettings)");

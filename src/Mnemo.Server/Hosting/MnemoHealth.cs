@@ -32,7 +32,7 @@ public static class MnemoHealth
                 p.GetRequiredService<TimeProvider>(),
                 p.GetRequiredService<MemoryEngine>() is { IsShared: true } shared ? new Mnemo.Scheduling.JobStore(shared.Records) : null)))
             .Add(Check("voice", p => new VoiceHealthCheck(p.GetRequiredService<VoiceJobStore>(), p.GetRequiredService<TimeProvider>())))
-            .Add(Check("feedback-bot", p => new FeedbackBotHealthCheck(p.GetRequiredService<Automation>().FeedbackBot)))
+            .Add(Check("feedback-bot", p => new Mnemo.Delivery.FeedbackBotHealthCheck(p.GetService<Mnemo.Delivery.TelegramFeedbackBot>())))
             .Add(Check("openclaw", p => new OpenClawHealthCheck(
                 settings.OpenClaw.Follow ? settings.OpenClaw.ResolveStateDirectory() : null,
                 !string.IsNullOrWhiteSpace(settings.OpenClaw.StateDirectory) || Environment.GetEnvironmentVariable("MNEMO_OPENCLAW_DIR") is { Length: > 0 },

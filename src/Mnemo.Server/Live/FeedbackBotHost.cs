@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Mnemo.Delivery;
 
@@ -7,11 +8,11 @@ namespace Mnemo.Server.Live;
 /// Runs Mnemo's feedback bot inside <c>mnemo serve</c>: long polling by default, or registering
 /// the webhook that <c>/telegram/webhook</c> answers; nothing in <c>none</c> mode (send only).
 /// </summary>
-internal sealed class FeedbackBotHost(Automation automation, MemoryEngine engine) : BackgroundService
+internal sealed class FeedbackBotHost(IServiceProvider services, MemoryEngine engine) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (automation.FeedbackBot is not { } bot)
+        if (services.GetService<TelegramFeedbackBot>() is not { } bot)
         {
             return Task.CompletedTask;
         }

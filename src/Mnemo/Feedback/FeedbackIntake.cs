@@ -72,6 +72,17 @@ public sealed partial class FeedbackIntake(FeedbackStore store, FeedbackOptions 
     public string Sign(FeedbackTarget target, long targetId, int rating, DateTimeOffset? expires = null) =>
         CallbackData.Sign(target, targetId, rating, expires ?? time.GetUtcNow() + options.ButtonLifetime, _key);
 
+    /// <summary>
+    /// The 👍/👎 buttons' labels and signed data under a digest, signal or notice; the vote already
+    /// recorded through them is marked. Telegram's keyboard and the bridge plugin (which redraws
+    /// OpenClaw's own message) draw the same two.
+    /// </summary>
+    public IReadOnlyList<(string Text, string Data)> Buttons(FeedbackTarget target, long targetId, int? chosen, DateTimeOffset? expires) =>
+    [
+        (chosen > 0 ? "✅ 👍 Useful" : "👍 Useful", Sign(target, targetId, 1, expires)),
+        (chosen < 0 ? "✅ 👎 Not useful" : "👎 Not useful", Sign(target, targetId, -1, expires)),
+    ];
+
     public async Task<PressResult> PressAsync(ButtonPress press, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(press);

@@ -203,21 +203,6 @@ public sealed class OpenClawHealthCheck(string? stateDirectory, bool named, Func
     }
 }
 
-/// <summary>Mnemo's Telegram bot answers (when one is configured).</summary>
-public sealed class FeedbackBotHealthCheck(TelegramFeedbackBot? bot) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        if (bot is null)
-        {
-            return HealthCheckResult.Healthy("no Telegram bot configured");
-        }
-
-        var problem = await bot.ProbeAsync(cancellationToken).ConfigureAwait(false);
-        return problem is null ? HealthCheckResult.Healthy("Telegram answers the bot") : HealthCheckResult.Degraded($"the Telegram bot cannot reach Telegram: {problem}");
-    }
-}
-
 /// <summary>
 /// Data quality: the last day's ingest against its usual range (over ten times below or above the
 /// median of the two weeks before, once that median is at least 20 a day), a burst of duplicate or

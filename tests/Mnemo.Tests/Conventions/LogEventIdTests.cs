@@ -9,7 +9,7 @@ namespace Mnemo.Tests.Conventions;
 /// </summary>
 public sealed class LogEventIdTests
 {
-    private static readonly string[] Assemblies = ["Mnemo.Core", "Mnemo.Server", "Mnemo.Voice", "Mnemo.Postgres", "mnemo"];
+    private static readonly string[] Assemblies = ["Mnemo.Core", "Mnemo.Server", "Mnemo.Voice", "Mnemo.Postgres", "Mnemo.Telegram", "mnemo"];
 
     private static IEnumerable<(string Where, LoggerMessageAttribute Message)> LogMessages() =>
         from name in Assemblies

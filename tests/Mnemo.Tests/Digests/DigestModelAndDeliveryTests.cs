@@ -28,7 +28,15 @@ public sealed class DigestModelAndDeliveryTests(EmbedderFixture embedder)
             Delivery = delivery ?? new DeliveryOptions(),
         });
         await DigestTests.Morning().IngestAsync(engine);
-        return (engine, Automation.Create(engine, null, new FakeTimeProvider(now)));
+
+        // Telegram plugs in from its own assembly, as WithTelegram() adds it to serve.
+        var time = new FakeTimeProvider(now);
+        var feedback = Automation.CreateFeedbackIntake(engine, time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var telegram = engine.Options.Delivery.Telegram;
+        IDeliveryChannel[] channels = telegram.IsConfigured
+            ? [new TelegramChannel(TelegramBotClients.Create(telegram, MnemoHttpClients.Standalone.CreateClient(MnemoHttpClients.Telegram)), telegram, engine.Options.Feedback.Key.Length > 0 ? feedback : null)]
+            : [];
+        return (engine, Automation.Create(engine, null, time, feedback: feedback, channels: channels));
     }
 
     private static LanguageModelOptions Model(FakeChatServer server) => new()

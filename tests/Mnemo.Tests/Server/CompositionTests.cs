@@ -15,7 +15,7 @@ public sealed class CompositionTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         var settings = MnemoSettings.Load(dir.Path, new Dictionary<string, string?> { ["Redaction:Pii"] = "true" });
         var services = new ServiceCollection().AddLogging();
-        services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithAutomation();
+        services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation();
         services.AddSingleton(embedder.Embedder);
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
 

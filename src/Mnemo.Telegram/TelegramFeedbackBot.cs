@@ -40,18 +40,10 @@ public sealed partial class TelegramFeedbackBot(ITelegramBotClient bot, Telegram
     public string WebhookSecret { get; } = System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(intake.Options.Key), "telegram-webhook"u8));
 
     /// <summary>The 👍/👎 row under a digest or signal; the vote already recorded through it is marked.</summary>
-    public static InlineKeyboardMarkup Keyboard(FeedbackIntake intake, FeedbackTarget target, long targetId, int? chosen, DateTimeOffset? expires) =>
-        new([[.. Buttons(intake, target, targetId, chosen, expires).Select(b => InlineKeyboardButton.WithCallbackData(b.Text, b.Data))]]);
-
-    /// <summary>The two buttons' labels and signed data (the bridge plugin gets them to redraw OpenClaw's message).</summary>
-    public static IReadOnlyList<(string Text, string Data)> Buttons(FeedbackIntake intake, FeedbackTarget target, long targetId, int? chosen, DateTimeOffset? expires)
+    public static InlineKeyboardMarkup Keyboard(FeedbackIntake intake, FeedbackTarget target, long targetId, int? chosen, DateTimeOffset? expires)
     {
         ArgumentNullException.ThrowIfNull(intake);
-        return
-        [
-            (chosen > 0 ? "✅ 👍 Useful" : "👍 Useful", intake.Sign(target, targetId, 1, expires)),
-            (chosen < 0 ? "✅ 👎 Not useful" : "👎 Not useful", intake.Sign(target, targetId, -1, expires)),
-        ];
+        return new([[.. intake.Buttons(target, targetId, chosen, expires).Select(b => InlineKeyboardButton.WithCallbackData(b.Text, b.Data))]]);
     }
 
     /// <summary>What a delivered item's handle names: <c>d42</c> a digest, <c>s7</c> a signal, <c>c3</c> a context notice.</summary>
