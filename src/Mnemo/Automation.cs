@@ -26,7 +26,7 @@ public sealed class Automation : IDisposable
         _http = httpClients.CreateClient(MnemoHttpClients.Hooks);
         Calls = new LlmCallStore(engine.Records);
         PromptRuns = new PromptRunStore(engine.Records);
-        Model = new LanguageModel(chatClient ?? ChatClientFactory.Create(options.Model), options.Model, Calls, time, loggerFactory.CreateLogger<LanguageModel>());
+        Model = new LanguageModel(chatClient, options.Model, Calls, time, loggerFactory.CreateLogger<LanguageModel>());
         Prompter = new ThreePassPrompter(Model, PromptRuns, time);
         var digestStore = new DigestStore(engine.Records);
         var signalStore = new SignalStore(engine.Records);
@@ -81,7 +81,7 @@ public sealed class Automation : IDisposable
     public JobScheduler Scheduler { get; }
 
     /// <param name="openClawStateDirectory">OpenClaw's state directory (for the sweep and the workspace notes); null when none.</param>
-    /// <param name="chatClient">A chat client to use instead of the configured provider (tests, embedding hosts).</param>
+    /// <param name="chatClient">The configured provider's chat client (the host's builder makes it from <c>Model</c>; Mnemo.Models' <c>ChatClientFactory</c>); required when a model is configured.</param>
     /// <param name="extraJobs">Jobs from other parts of Mnemo (voice, backup) to schedule with the built-in ones.</param>
     /// <param name="coordinator">With a store shared by several nodes: which node runs each scheduled occurrence.</param>
     /// <param name="sharedBackup">With a shared store: how backups take its snapshot (the data directory does not hold it).</param>
@@ -92,6 +92,11 @@ public sealed class Automation : IDisposable
     {
         ArgumentNullException.ThrowIfNull(engine);
         engine.Options.Model.Validate();
+        if (engine.Options.Model.IsConfigured && chatClient is null)
+        {
+            throw new ArgumentException($"Model:Provider is {engine.Options.Model.Provider} but no chat client was given; the host's builder (WithAutomation) makes it from the Model settings", nameof(chatClient));
+        }
+
         return new Automation(engine, openClawStateDirectory, time ?? TimeProvider.System, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, chatClient, extraJobs ?? [], coordinator, sharedBackup, httpClients ?? MnemoHttpClients.Standalone, feedback, channels ?? []);
     }
 

@@ -97,6 +97,13 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
     public MnemoBuilder WithAutomation()
     {
         var openClaw = RequireSettings(nameof(WithAutomation)).OpenClaw;
+
+        // The configured chat model (Mnemo.Models); a client the host registered first is kept.
+        if (options.Model.IsConfigured)
+        {
+            Services.TryAddSingleton(_ => Mnemo.Language.ChatClientFactory.Create(options.Model)!);
+        }
+
         Services.AddSingleton(provider => Automation.Create(
             provider.GetRequiredService<MemoryEngine>(),
             openClaw.ResolveStateDirectory(),

@@ -102,6 +102,7 @@ public sealed partial class LanguageModel : IDisposable
             {
                 BrokenCircuitException => $"the circuit is open after {_options.CircuitBreakAfter} failed calls; calls resume after {_options.CircuitBreakFor}",
                 TimeoutRejectedException => $"no reply within {_options.Timeout}",
+                ModelProviderException provider => provider.Message,
                 _ => $"{ex.GetType().Name}: {ex.Message}",
             };
             await _calls.RecordAsync(new LlmCall(at, purpose, _options.Provider, _options.Model, null, null, null, latency, false, reason), CancellationToken.None).ConfigureAwait(false);
@@ -118,20 +119,12 @@ public sealed partial class LanguageModel : IDisposable
         OperationCanceledException => false,
         TimeoutRejectedException => true,
         HttpRequestException http => http.StatusCode is null || IsTransientStatus((int)http.StatusCode),
-        System.ClientModel.ClientResultException result => result.Status == 0 || IsTransientStatus(result.Status),
+        ModelProviderException provider => provider.Status is not { } status || IsTransientStatus(status),
         IOException => true,
-        Anthropic.Exceptions.AnthropicIOException => true,
-        _ when StatusOf(exception) is { } status => IsTransientStatus(status),
         _ => exception.InnerException is { } inner && IsTransient(inner),
     };
 
     private static bool IsTransientStatus(int status) => status is 0 or (int)HttpStatusCode.RequestTimeout or 429 or >= 500;
-
-    private static int? StatusOf(Exception exception) => exception switch
-    {
-        Anthropic.Exceptions.AnthropicApiException api => (int)api.StatusCode,
-        _ => null,
-    };
 
     private decimal? Cost(long? input, long? output) =>
         _options.InputCostPerMillion == 0 && _options.OutputCostPerMillion == 0

@@ -36,7 +36,7 @@ public sealed class DigestModelAndDeliveryTests(EmbedderFixture embedder)
         IDeliveryChannel[] channels = telegram.IsConfigured
             ? [new TelegramChannel(TelegramBotClients.Create(telegram, MnemoHttpClients.Standalone.CreateClient(MnemoHttpClients.Telegram)), telegram, engine.Options.Feedback.Key.Length > 0 ? feedback : null)]
             : [];
-        return (engine, Automation.Create(engine, null, time, feedback: feedback, channels: channels));
+        return (engine, Automation.Create(engine, null, time, chatClient: ChatClientFactory.Create(engine.Options.Model), feedback: feedback, channels: channels));
     }
 
     private static LanguageModelOptions Model(FakeChatServer server) => new()

@@ -106,10 +106,12 @@ public sealed class ThreePassTests : IAsyncLifetime, IDisposable
         Assert.Equal(call.InputTokens, usage.InputTokens);
     }
 
-    [Fact]
-    public async Task TransientFailures_AreRetried()
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    public async Task TransientFailures_AreRetried(string provider)
     {
-        using var model = Model(configure: o => o.MaxRetries = 3);
+        using var model = Model(provider, o => o.MaxRetries = 3);
         _server.FailNext(2);
 
         var reply = await model.CompleteAsync("test/retry", [new ChatMessage(ChatRole.System, "You are Mnemo"), new ChatMessage(ChatRole.User, "<source id=\"m1\" from=\"x\">\nHello there.\n</source>")], CancellationToken.None);

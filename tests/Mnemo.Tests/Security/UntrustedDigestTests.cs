@@ -50,7 +50,7 @@ public sealed class UntrustedDigestTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         var model = new LanguageModelOptions { Provider = "openai", Endpoint = server.OpenAiEndpoint, Model = "fake-model", MaxRetries = 0, RetryDelay = TimeSpan.FromMilliseconds(10) };
         await using var engine = await EngineFactory.OpenAsync(dir.File("data"), embedder, o => o with { Schedule = new ScheduleOptions { TimeZone = "UTC" }, Model = model });
-        using var automation = Automation.Create(engine, null, new FakeTimeProvider(Monday9.AddHours(1)));
+        using var automation = Automation.Create(engine, null, new FakeTimeProvider(Monday9.AddHours(1)), chatClient: ChatClientFactory.Create(model));
         // The fake model drafts its Decisions line from the first source: the external one.
         await new Chat()
             .Say("main", "mail", "user", Evil, Monday9.AddMinutes(1), untrusted: true)
