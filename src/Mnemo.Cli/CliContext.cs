@@ -36,7 +36,7 @@ internal sealed class CliContext(ParseResult parse) : IAsyncDisposable
 
     /// <summary>
     /// Mnemo's parts composed as <c>mnemo serve</c> composes them (<c>AddMnemo(settings)
-    /// .WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation()</c>), from the data directory's settings
+    /// .WithConfiguredStore().WithConfiguredEmbeddings().WithWhisper().WithTelegram().WithAutomation()</c>), from the data directory's settings
     /// (config.json, <c>MNEMO_*</c>) unless a command passes its own: a one-shot command stores and
     /// reads as the server does (redaction above all). Built on first use, once per command; the
     /// store opens when the engine is first asked for.
@@ -53,7 +53,7 @@ internal sealed class CliContext(ParseResult parse) : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(LoggerFactory);
-        services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation();
+        services.AddMnemo(settings).WithConfiguredStore().WithConfiguredEmbeddings().WithWhisper().WithTelegram().WithAutomation();
         configure?.Invoke(services);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return _services;

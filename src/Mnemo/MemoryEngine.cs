@@ -120,12 +120,14 @@ public sealed class MemoryEngine : IAsyncDisposable
     /// A store shared with other nodes (the engine takes ownership); null keeps memories in the
     /// data directory's SQLite database.
     /// </param>
+    /// <param name="localModels">Runs the bundled models when the configuration names one and no embedder is given (Mnemo.Onnx).</param>
     public static async Task<MemoryEngine> OpenAsync(
         MnemoOptions options,
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
         TimeProvider? time = null,
         ILoggerFactory? loggerFactory = null,
         IMemoryStore? sharedStore = null,
+        LocalEmbedderFactory? localModels = null,
         CancellationToken cancellationToken = default)
     {
         MnemoOptionsValidator.Validate(options);
@@ -151,12 +153,12 @@ public sealed class MemoryEngine : IAsyncDisposable
                     embeddings = embeddings with { Provider = model.Name };
                 }
 
-                embedder = CreateEmbedder(embeddings);
+                embedder = CreateEmbedder(embeddings, localModels: localModels);
             }
 
             var metadata = embedder.GetService<EmbeddingGeneratorMetadata>();
             var modelId = metadata?.DefaultModelId ?? EmbeddingModelRecord.Unnamed;
-            var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingGenerator.Dimensions;
+            var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingModel.Dimensions;
             await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
             var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, time, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
             return new MemoryEngine(options, store, local, index, embedder, owns, modelId, time, loggerFactory);
@@ -183,16 +185,16 @@ public sealed class MemoryEngine : IAsyncDisposable
     }
 
     /// <param name="httpClients">Where an endpoint's client comes from (the host's factory); null takes <see cref="MnemoHttpClients.Standalone"/>.</param>
-    public static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(EmbeddingOptions options, IHttpClientFactory? httpClients = null)
+    /// <param name="localModels">Runs the bundled models (Mnemo.Onnx's <c>OnnxEmbeddings.Create</c>); needed when the options name one.</param>
+    public static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(EmbeddingOptions options, IHttpClientFactory? httpClients = null, LocalEmbedderFactory? localModels = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        // The model loads when something is first embedded, not when a store is opened.
         return options.Provider switch
         {
-            EmbeddingOptions.Auto => CreateEmbedder(options with { Provider = LocalEmbeddingModel.Default.Name }),
-            _ when LocalEmbeddingModel.Find(options.Provider) is { } local => new LazyEmbeddingGenerator(
-                new EmbeddingGeneratorMetadata("onnxruntime", null, local.ModelId, LocalEmbeddingGenerator.Dimensions),
-                () => new LocalEmbeddingGenerator(local)),
+            EmbeddingOptions.Auto => CreateEmbedder(options with { Provider = LocalEmbeddingModel.Default.Name }, httpClients, localModels),
+            _ when LocalEmbeddingModel.Find(options.Provider) is { } local => localModels is null
+                ? throw new InvalidOperationException($"Embeddings:Provider '{local.Name}' is a bundled model, and this host did not plug in the runtime that runs them (Mnemo.Onnx: WithOnnxEmbeddings(), or pass OnnxEmbeddings.Create)")
+                : localModels(local),
             "openai" => new OpenAiEmbeddingGenerator(
                 options.BaseUrl ?? throw new ArgumentException("Embeddings.BaseUrl is required for the openai provider"),
                 options.Model ?? throw new ArgumentException("Embeddings.Model is required for the openai provider"),

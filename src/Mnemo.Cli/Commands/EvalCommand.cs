@@ -60,7 +60,7 @@ internal static class EvalCommand
                 await Console.Error.WriteLineAsync($"skipped: {issue}").ConfigureAwait(false);
             }
 
-            using var embedder = MemoryEngine.CreateEmbedder(EmbeddingOptions.FromEnvironment());
+            using var embedder = MemoryEngine.CreateEmbedder(EmbeddingOptions.FromEnvironment(), localModels: OnnxEmbeddings.Create);
             var options = context.Options();
             options = options with
             {

@@ -10,7 +10,7 @@ using Telegram.Bot;
 namespace Mnemo.Server.Hosting;
 
 /// <summary>
-/// Composes Mnemo in a container: <c>services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation()</c>.
+/// Composes Mnemo in a container: <c>services.AddMnemo(settings).WithConfiguredStore().WithConfiguredEmbeddings().WithWhisper().WithTelegram().WithAutomation()</c>.
 /// <c>mnemo serve</c>, <c>mnemo mcp</c> and the one-shot commands build the same parts this way,
 /// from the same settings (<see cref="MnemoSettings.Load"/>).
 /// </summary>
@@ -61,6 +61,27 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
             var engine = provider.GetRequiredService<MemoryEngine>();
             return new Mnemo.Postgres.PostgresChangeFeed(provider.GetRequiredService<Mnemo.Postgres.PostgresMemoryStore>(), engine.CatchUpAsync, provider.GetRequiredService<ILogger<Mnemo.Postgres.PostgresChangeFeed>>());
         });
+        return this;
+    }
+
+    /// <summary>The embeddings the settings name: an OpenAI-compatible endpoint, or a bundled model.</summary>
+    public MnemoBuilder WithConfiguredEmbeddings() =>
+        options.Embeddings.Provider == "openai" ? WithOpenAiEmbeddings() : WithOnnxEmbeddings();
+
+    /// <summary>
+    /// The bundled models, run by ONNX Runtime (Mnemo.Onnx): the engine picks the one the store's
+    /// vectors came from (or the settings name) and loads it when something is first embedded.
+    /// </summary>
+    public MnemoBuilder WithOnnxEmbeddings()
+    {
+        Services.TryAddSingleton<Mnemo.Embeddings.LocalEmbedderFactory>(Mnemo.Embeddings.OnnxEmbeddings.Create);
+        return this;
+    }
+
+    /// <summary>Embeddings from an OpenAI-compatible endpoint (<c>Embeddings:BaseUrl</c>, <c>Model</c>, <c>ApiKey</c>), its client from the host's factory.</summary>
+    public MnemoBuilder WithOpenAiEmbeddings()
+    {
+        Services.TryAddSingleton(provider => MemoryEngine.CreateEmbedder(options.Embeddings with { Provider = "openai" }, provider.GetRequiredService<IHttpClientFactory>()));
         return this;
     }
 
@@ -159,14 +180,14 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
         // Opening reads the index from disk; it happens once, when the engine is first needed
         // (at start for serve), on a thread with no synchronization context.
         // An embedder registered in the container is shared (and owned by the container); without
-        // one the engine creates the configured one (an OpenAI-compatible endpoint's client comes
-        // from the container's factory).
+        // one the engine runs the bundled model the store or the settings name, through the
+        // factory WithOnnxEmbeddings() registers.
         Services.AddSingleton(provider => Mnemo.Postgres.MemoryEngines.OpenAsync(
                 options,
-                provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>()
-                    ?? (options.Embeddings.Provider == "openai" ? MemoryEngine.CreateEmbedder(options.Embeddings, provider.GetRequiredService<IHttpClientFactory>()) : null),
+                provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
                 provider.GetRequiredService<TimeProvider>(),
-                provider.GetRequiredService<ILoggerFactory>())
+                provider.GetRequiredService<ILoggerFactory>(),
+                localModels: provider.GetService<Mnemo.Embeddings.LocalEmbedderFactory>())
             .GetAwaiter().GetResult());
 
         // The data directory's SQLite database is always there (with a shared store it holds this

@@ -54,7 +54,7 @@ public static class MnemoServer
 
         var services = builder.Services;
         services.AddSingleton(_ => serveLock); // a factory's singleton is disposed with the host: the lock goes with it
-        services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation();
+        services.AddMnemo(settings).WithConfiguredStore().WithConfiguredEmbeddings().WithWhisper().WithTelegram().WithAutomation();
         configureServices?.Invoke(services);
         services.AddSingleton<IngestSignal>();
         services.AddSingleton<HostEvents>();
@@ -158,7 +158,7 @@ public static class MnemoServer
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = settings.Memory.DataDirectory });
         ConfigureLogging(builder.Logging, minimumLevel, settings, toFiles: false);
         configureServices?.Invoke(builder.Services);
-        builder.Services.AddMnemo(settings).WithConfiguredStore().WithTelegram().WithAutomation();
+        builder.Services.AddMnemo(settings).WithConfiguredStore().WithConfiguredEmbeddings().WithTelegram().WithAutomation();
         builder.Services.AddSingleton<McpForgetBudget>();
         builder.Services.AddMcpServer(options => options.ServerInfo = new() { Name = "mnemo", Version = "1.0" })
             .WithStdioServerTransport()

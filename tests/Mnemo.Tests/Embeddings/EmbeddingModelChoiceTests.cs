@@ -11,9 +11,20 @@ public sealed class EmbeddingModelChoiceTests
     {
         using var dir = new TempDirectory();
 
-        await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.File("data") });
+        await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.File("data") }, localModels: OnnxEmbeddings.Create);
 
         Assert.Equal(LocalEmbeddingModel.Default.ModelId, engine.ModelId);
+    }
+
+    [Fact]
+    public async Task BundledModel_WithoutTheRuntimeThatRunsIt_IsRefusedSayingWhatToPlugIn()
+    {
+        using var dir = new TempDirectory();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.File("data") }));
+
+        Assert.Contains("WithOnnxEmbeddings()", error.Message, StringComparison.Ordinal);
+        Assert.Contains(LocalEmbeddingModel.Default.Name, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -21,12 +32,12 @@ public sealed class EmbeddingModelChoiceTests
     {
         using var dir = new TempDirectory();
         var options = new MnemoOptions { DataDirectory = dir.File("data") };
-        await using (var first = await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }))
+        await using (var first = await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }, localModels: OnnxEmbeddings.Create))
         {
             Assert.Equal(LocalEmbeddingModel.ArcticXs.ModelId, first.ModelId);
         }
 
-        await using var reopened = await MemoryEngine.OpenAsync(options);
+        await using var reopened = await MemoryEngine.OpenAsync(options, localModels: OnnxEmbeddings.Create);
 
         Assert.Equal(LocalEmbeddingModel.ArcticXs.ModelId, reopened.ModelId);
     }
@@ -36,12 +47,12 @@ public sealed class EmbeddingModelChoiceTests
     {
         using var dir = new TempDirectory();
         var options = new MnemoOptions { DataDirectory = dir.File("data") };
-        await using (await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "minilm" } }))
+        await using (await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "minilm" } }, localModels: OnnxEmbeddings.Create))
         {
         }
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }));
-        await using var reopened = await MemoryEngine.OpenAsync(options);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }, localModels: OnnxEmbeddings.Create));
+        await using var reopened = await MemoryEngine.OpenAsync(options, localModels: OnnxEmbeddings.Create);
         Assert.Equal(LocalEmbeddingModel.MiniLm.ModelId, reopened.ModelId);
 
         Assert.Contains(LocalEmbeddingModel.MiniLm.ModelId, error.Message, StringComparison.Ordinal);

@@ -15,7 +15,7 @@ public sealed class CompositionTests(EmbedderFixture embedder)
         using var dir = new TempDirectory();
         var settings = MnemoSettings.Load(dir.Path, new Dictionary<string, string?> { ["Redaction:Pii"] = "true" });
         var services = new ServiceCollection().AddLogging();
-        services.AddMnemo(settings).WithConfiguredStore().WithWhisper().WithTelegram().WithAutomation();
+        services.AddMnemo(settings).WithConfiguredStore().WithConfiguredEmbeddings().WithWhisper().WithTelegram().WithAutomation();
         services.AddSingleton(embedder.Embedder);
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
 
@@ -27,6 +27,20 @@ public sealed class CompositionTests(EmbedderFixture embedder)
         Assert.Contains(jobs, j => j.Name == JobNames.VoiceSweep);
         Assert.Contains(jobs, j => j.Name == JobNames.DailySync);
         Assert.False(engine.IsShared);
+    }
+
+    [Fact]
+    public async Task AddMnemo_WithoutAnEmbedderOfTheHosts_RunsTheBundledModelThroughOnnx()
+    {
+        using var dir = new TempDirectory();
+        var services = new ServiceCollection().AddLogging();
+        services.AddMnemo(MnemoSettings.Load(dir.Path)).WithConfiguredStore().WithConfiguredEmbeddings();
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+
+        var engine = provider.GetRequiredService<MemoryEngine>();
+
+        Assert.Equal(Mnemo.Embeddings.LocalEmbeddingModel.Default.ModelId, engine.ModelId);
+        Assert.NotNull(provider.GetService<Mnemo.Embeddings.LocalEmbedderFactory>());
     }
 
     [Fact]

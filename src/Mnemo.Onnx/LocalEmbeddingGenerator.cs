@@ -16,7 +16,7 @@ namespace Mnemo.Embeddings;
 /// </summary>
 public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
-    public const int Dimensions = 384;
+    public const int Dimensions = LocalEmbeddingModel.Dimensions;
 
     private readonly LocalEmbeddingModel _model;
     private readonly InferenceSession _session;
