@@ -37,7 +37,7 @@ internal static class DigestBenchmark
         try
         {
             var options = new MnemoOptions { DataDirectory = dir, Schedule = new ScheduleOptions { TimeZone = "UTC" } };
-            await using var engine = await MemoryEngine.OpenAsync(options, embedder);
+            await using var engine = await MemoryEngine.OpenAsync(options, embedder, plugins: BenchPlugins.All);
             var clock = Stopwatch.StartNew();
             foreach (var agent in retimed.GroupBy(t => t.Agent))
             {

@@ -89,7 +89,7 @@ internal static class MacroBenchmark
         var dir = TempDir();
         try
         {
-            await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir }, embedder);
+            await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir }, embedder, plugins: BenchPlugins.All);
             clock.Restart();
             foreach (var group in turns.GroupBy(t => t.Agent))
             {
@@ -117,7 +117,7 @@ internal static class MacroBenchmark
         {
             var random = new Random(42);
             var clock = Stopwatch.StartNew();
-            await using (var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir, Index = new VectorIndexOptions { HnswThreshold = long.MaxValue } }, new FixedEmbedder(seedVectors[0].Length)))
+            await using (var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir, Index = new VectorIndexOptions { HnswThreshold = long.MaxValue } }, new FixedEmbedder(seedVectors[0].Length), plugins: BenchPlugins.All))
             {
                 await FillAsync(engine.Store, size, seedTurns, seedVectors, random);
             }
@@ -129,7 +129,7 @@ internal static class MacroBenchmark
             {
                 clock.Restart();
                 var options = new MnemoOptions { DataDirectory = dir, Index = new VectorIndexOptions { HnswThreshold = kind == "hnsw" ? 0 : long.MaxValue } };
-                await using var engine = await MemoryEngine.OpenAsync(options, new FixedEmbedder(seedVectors[0].Length));
+                await using var engine = await MemoryEngine.OpenAsync(options, new FixedEmbedder(seedVectors[0].Length), plugins: BenchPlugins.All);
                 var build = clock.Elapsed;
                 var index = engine.Index.Index;
                 var answers = new List<List<long>>();

@@ -27,7 +27,7 @@ internal static class RetainedContextBenchmark
         try
         {
             var options = new MnemoOptions { DataDirectory = dir, Index = new VectorIndexOptions { HnswThreshold = 50_000 } };
-            await using (var engine = await MemoryEngine.OpenAsync(options, embedder))
+            await using (var engine = await MemoryEngine.OpenAsync(options, embedder, plugins: BenchPlugins.All))
             {
                 await MacroBenchmark.FillAsync(engine.Store, size, seedTurns, seedVectors, new Random(7));
 

@@ -30,7 +30,7 @@ internal static class RetentionBenchmark
         {
             // Settings as serve reads them (config.json in the directory, MNEMO_Retention__* and the like).
             var options = Mnemo.Server.Hosting.MnemoSettings.Load(directory).Memory;
-            await using var engine = await MemoryEngine.OpenAsync(options, embedder);
+            await using var engine = await MemoryEngine.OpenAsync(options, embedder, plugins: BenchPlugins.All);
             var rows = new List<string>();
             var categories = new List<string>();
             foreach (var scenario in scenarios)

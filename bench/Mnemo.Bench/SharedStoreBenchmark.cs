@@ -36,7 +36,7 @@ internal static class SharedStoreBenchmark
         {
             await WithStoreAsync(backend, maintenanceConnection, async options =>
             {
-                await using var engine = await MemoryEngines.OpenAsync(options, embedder);
+                await using var engine = await MemoryEngines.OpenAsync(options, embedder, plugins: BenchPlugins.All);
                 var clock = Stopwatch.StartNew();
                 await engine.IngestTurnsAsync("bench", "locomo", turns.Take(1000));
                 Console.WriteLine(Invariant($"| {backend} | {1000 / clock.Elapsed.TotalSeconds:F0} |"));
@@ -55,7 +55,7 @@ internal static class SharedStoreBenchmark
                 {
                     var fixedEmbedder = new MacroBenchmark.FixedEmbedder(seedVectors[0].Length);
                     var clock = Stopwatch.StartNew();
-                    await using (var engine = await MemoryEngines.OpenAsync(options with { Index = new VectorIndexOptions { HnswThreshold = long.MaxValue } }, fixedEmbedder))
+                    await using (var engine = await MemoryEngines.OpenAsync(options with { Index = new VectorIndexOptions { HnswThreshold = long.MaxValue } }, fixedEmbedder, plugins: BenchPlugins.All))
                     {
                         clock.Restart();
                         await MacroBenchmark.FillAsync(engine.Store, size, seedTurns, seedVectors, new Random(42));
@@ -65,7 +65,7 @@ internal static class SharedStoreBenchmark
                     // No saved index: the node builds it from the store, as a new node would.
                     Directory.Delete(options.IndexDirectory, recursive: true);
                     clock.Restart();
-                    await using var reopened = await MemoryEngines.OpenAsync(options with { Index = new VectorIndexOptions { HnswThreshold = 0 } }, fixedEmbedder);
+                    await using var reopened = await MemoryEngines.OpenAsync(options with { Index = new VectorIndexOptions { HnswThreshold = 0 } }, fixedEmbedder, plugins: BenchPlugins.All);
                     var build = clock.Elapsed.TotalSeconds;
                     var times = new List<double>();
                     for (var round = 0; round < 2; round++)

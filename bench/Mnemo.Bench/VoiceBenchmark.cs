@@ -82,7 +82,7 @@ internal static class VoiceBenchmark
             {
                 var data = Path.Combine(dir, $"data-{Guid.NewGuid():N}");
                 var options = new VoiceOptions { ModelPath = model, Workers = workers, Threads = Math.Max(1, Environment.ProcessorCount / workers), Language = "en" };
-                await using var store = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = data }, embedder);
+                await using var store = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = data }, embedder, plugins: BenchPlugins.All);
                 var jobs = new VoiceJobStore(store.Local, TimeProvider.System);
                 using var pool = new VoiceWorkers(store, jobs, options, data, TimeProvider.System, NullLogger<VoiceWorkers>.Instance,
                     engine == "instant" ? () => new Instant() : () => WhisperTranscriber.Open(options, data));

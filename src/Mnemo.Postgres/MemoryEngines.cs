@@ -12,7 +12,7 @@ public static class MemoryEngines
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
         TimeProvider? time = null,
         ILoggerFactory? loggerFactory = null,
-        Embeddings.LocalEmbedderFactory? localModels = null,
+        EnginePlugins? plugins = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -23,6 +23,6 @@ public static class MemoryEngines
             shared = await PostgresMemoryStore.OpenAsync(options.Store.Connection!, time ?? TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
 
-        return await MemoryEngine.OpenAsync(options, embedder, time, loggerFactory, shared, localModels, cancellationToken).ConfigureAwait(false);
+        return await MemoryEngine.OpenAsync(options, embedder, time, loggerFactory, shared, plugins, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -120,14 +120,14 @@ public sealed class MemoryEngine : IAsyncDisposable
     /// A store shared with other nodes (the engine takes ownership); null keeps memories in the
     /// data directory's SQLite database.
     /// </param>
-    /// <param name="localModels">Runs the bundled models when the configuration names one and no embedder is given (Mnemo.Onnx).</param>
+    /// <param name="plugins">The heavy parts the host ships: the bundled models' runtime (needed when the settings name one and no embedder is given) and the approximate index.</param>
     public static async Task<MemoryEngine> OpenAsync(
         MnemoOptions options,
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
         TimeProvider? time = null,
         ILoggerFactory? loggerFactory = null,
         IMemoryStore? sharedStore = null,
-        LocalEmbedderFactory? localModels = null,
+        EnginePlugins? plugins = null,
         CancellationToken cancellationToken = default)
     {
         MnemoOptionsValidator.Validate(options);
@@ -153,14 +153,14 @@ public sealed class MemoryEngine : IAsyncDisposable
                     embeddings = embeddings with { Provider = model.Name };
                 }
 
-                embedder = CreateEmbedder(embeddings, localModels: localModels);
+                embedder = CreateEmbedder(embeddings, localModels: plugins?.LocalModels);
             }
 
             var metadata = embedder.GetService<EmbeddingGeneratorMetadata>();
             var modelId = metadata?.DefaultModelId ?? EmbeddingModelRecord.Unnamed;
             var dimensions = metadata?.DefaultModelDimensions ?? LocalEmbeddingModel.Dimensions;
             await store.EnsureEmbeddingModelAsync(modelId, dimensions, cancellationToken).ConfigureAwait(false);
-            var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, time, loggerFactory.CreateLogger<VectorIndexManager>(), cancellationToken).ConfigureAwait(false);
+            var index = await VectorIndexManager.OpenAsync(options.IndexDirectory, store, options.Index, dimensions, time, loggerFactory.CreateLogger<VectorIndexManager>(), plugins?.ApproximateIndex, cancellationToken).ConfigureAwait(false);
             return new MemoryEngine(options, store, local, index, embedder, owns, modelId, time, loggerFactory);
         }
         catch

@@ -187,8 +187,11 @@ public sealed class MnemoBuilder(IServiceCollection services, MnemoOptions optio
                 provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILoggerFactory>(),
-                localModels: provider.GetService<Mnemo.Embeddings.LocalEmbedderFactory>())
+                plugins: new EnginePlugins(provider.GetService<Mnemo.Embeddings.LocalEmbedderFactory>(), provider.GetService<Mnemo.Indexing.IApproximateIndexFactory>()))
             .GetAwaiter().GetResult());
+
+        // Large stores search an HNSW graph (USearch, native); a host may register another first.
+        Services.TryAddSingleton<Mnemo.Indexing.IApproximateIndexFactory>(Mnemo.Indexing.USearchIndexes.Instance);
 
         // The data directory's SQLite database is always there (with a shared store it holds this
         // node's own state): its failures are recognized whatever the store.

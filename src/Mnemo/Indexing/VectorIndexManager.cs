@@ -19,10 +19,12 @@ public sealed partial class VectorIndexManager : IDisposable
     private readonly IMemoryChangeFeed _store;
     private readonly VectorIndexOptions _options;
     private readonly ILogger _logger;
+    private readonly IApproximateIndexFactory? _approximate;
 
-    private VectorIndexManager(string directory, IMemoryChangeFeed store, VectorIndexOptions options, int dimensions, ILogger logger, IVectorIndex index)
+    private VectorIndexManager(string directory, IMemoryChangeFeed store, VectorIndexOptions options, int dimensions, ILogger logger, IVectorIndex index, IApproximateIndexFactory? approximate)
     {
         _directory = directory;
+        _approximate = approximate;
         _store = store;
         _options = options;
         Dimensions = dimensions;
@@ -44,7 +46,10 @@ public sealed partial class VectorIndexManager : IDisposable
 
     private static string IndexFileName(string kind) => $"vectors.{kind}";
 
-    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryChangeFeed store, VectorIndexOptions options, int dimensions, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    private bool WantsApproximate(long count) => _approximate is not null && count >= _options.HnswThreshold;
+
+    /// <param name="approximate">The index to switch to past <see cref="VectorIndexOptions.HnswThreshold"/>; null keeps the exact one at every size.</param>
+    public static async Task<VectorIndexManager> OpenAsync(string directory, IMemoryChangeFeed store, VectorIndexOptions options, int dimensions, TimeProvider time, ILogger logger, IApproximateIndexFactory? approximate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -52,7 +57,7 @@ public sealed partial class VectorIndexManager : IDisposable
         ArgumentNullException.ThrowIfNull(logger);
         Directory.CreateDirectory(directory);
         RemoveAbandonedTemporaryFiles(directory, time.GetUtcNow().UtcDateTime.AddHours(-1));
-        var manager = new VectorIndexManager(directory, store, options, dimensions, logger, new ExactVectorIndex(dimensions));
+        var manager = new VectorIndexManager(directory, store, options, dimensions, logger, new ExactVectorIndex(dimensions), approximate);
         var reason = await manager.TryLoadAsync(cancellationToken).ConfigureAwait(false);
         if (reason is not null)
         {
@@ -141,7 +146,7 @@ public sealed partial class VectorIndexManager : IDisposable
     public async Task RebuildAsync(CancellationToken cancellationToken)
     {
         var (watermark, count) = await _store.GetWatermarkAsync(cancellationToken).ConfigureAwait(false);
-        IVectorIndex index = count >= _options.HnswThreshold ? HnswVectorIndex.Create(_options.Hnsw, Dimensions) : new ExactVectorIndex(Dimensions);
+        IVectorIndex index = WantsApproximate(count) ? _approximate!.Create(_options.Hnsw, Dimensions) : new ExactVectorIndex(Dimensions);
         var batch = new List<(long, float[])>(8192);
         await foreach (var item in _store.ReadVectorsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -241,7 +246,12 @@ public sealed partial class VectorIndexManager : IDisposable
         IVectorIndex loaded;
         try
         {
-            loaded = manifest.Kind == "hnsw" ? HnswVectorIndex.Load(path, _options.Hnsw, Dimensions) : ExactVectorIndex.Load(path, Dimensions);
+            if (manifest.Kind != "exact" && _approximate?.Kind != manifest.Kind)
+            {
+                return $"the saved index is a {manifest.Kind} graph, and this host runs no {manifest.Kind} index";
+            }
+
+            loaded = manifest.Kind == "exact" ? ExactVectorIndex.Load(path, Dimensions) : _approximate!.Load(path, _options.Hnsw, Dimensions);
         }
         catch (InvalidDataException ex)
         {
@@ -258,10 +268,10 @@ public sealed partial class VectorIndexManager : IDisposable
             return $"index holds {Index.Count} vectors but the store has {storeCount} memories";
         }
 
-        var wantHnsw = storeCount >= _options.HnswThreshold;
-        if (wantHnsw != (Index.Kind == "hnsw"))
+        var wanted = WantsApproximate(storeCount) ? _approximate!.Kind : "exact";
+        if (wanted != Index.Kind)
         {
-            return $"store size {storeCount} calls for a {(wantHnsw ? "hnsw" : "exact")} index";
+            return $"store size {storeCount} calls for a {wanted} index";
         }
 
         if (caughtUp > 0)

@@ -11,7 +11,7 @@ public sealed class EmbeddingModelChoiceTests
     {
         using var dir = new TempDirectory();
 
-        await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.File("data") }, localModels: OnnxEmbeddings.Create);
+        await using var engine = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.File("data") }, plugins: new(OnnxEmbeddings.Create));
 
         Assert.Equal(LocalEmbeddingModel.Default.ModelId, engine.ModelId);
     }
@@ -32,12 +32,12 @@ public sealed class EmbeddingModelChoiceTests
     {
         using var dir = new TempDirectory();
         var options = new MnemoOptions { DataDirectory = dir.File("data") };
-        await using (var first = await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }, localModels: OnnxEmbeddings.Create))
+        await using (var first = await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }, plugins: new(OnnxEmbeddings.Create)))
         {
             Assert.Equal(LocalEmbeddingModel.ArcticXs.ModelId, first.ModelId);
         }
 
-        await using var reopened = await MemoryEngine.OpenAsync(options, localModels: OnnxEmbeddings.Create);
+        await using var reopened = await MemoryEngine.OpenAsync(options, plugins: new(OnnxEmbeddings.Create));
 
         Assert.Equal(LocalEmbeddingModel.ArcticXs.ModelId, reopened.ModelId);
     }
@@ -47,12 +47,12 @@ public sealed class EmbeddingModelChoiceTests
     {
         using var dir = new TempDirectory();
         var options = new MnemoOptions { DataDirectory = dir.File("data") };
-        await using (await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "minilm" } }, localModels: OnnxEmbeddings.Create))
+        await using (await MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "minilm" } }, plugins: new(OnnxEmbeddings.Create)))
         {
         }
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }, localModels: OnnxEmbeddings.Create));
-        await using var reopened = await MemoryEngine.OpenAsync(options, localModels: OnnxEmbeddings.Create);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => MemoryEngine.OpenAsync(options with { Embeddings = new EmbeddingOptions { Provider = "arctic-xs" } }, plugins: new(OnnxEmbeddings.Create)));
+        await using var reopened = await MemoryEngine.OpenAsync(options, plugins: new(OnnxEmbeddings.Create));
         Assert.Equal(LocalEmbeddingModel.MiniLm.ModelId, reopened.ModelId);
 
         Assert.Contains(LocalEmbeddingModel.MiniLm.ModelId, error.Message, StringComparison.Ordinal);

@@ -223,6 +223,27 @@ public sealed class MemoryEngineTests(EmbedderFixture embedder)
     }
 
     [Fact]
+    public async Task OpenAsync_HostWithoutAnApproximateIndex_RebuildsTheSavedGraphAsExact_AndStillFinds()
+    {
+        using var dir = new TempDirectory();
+        await using (var engine = await EngineFactory.OpenAsync(dir.Path, embedder, o => o with { Index = o.Index with { HnswThreshold = 10 } }))
+        {
+            await engine.IngestAsync([SharedData.OpenClawFixtures]);
+        }
+
+        await using (var graph = await EngineFactory.OpenAsync(dir.Path, embedder, o => o with { Index = o.Index with { HnswThreshold = 10 } }))
+        {
+            Assert.Equal("hnsw", graph.Index.Index.Kind);
+        }
+
+        await using var plain = await MemoryEngine.OpenAsync(new MnemoOptions { DataDirectory = dir.Path, Index = new Mnemo.Indexing.VectorIndexOptions { HnswThreshold = 10 } }, embedder.Embedder);
+
+        Assert.Equal("exact", plain.Index.Index.Kind);
+        Assert.Contains("runs no hnsw index", plain.Index.RebuildReason, StringComparison.Ordinal);
+        Assert.Contains(await plain.SearchAsync(new SearchRequest("favourite colour teal", 3)), h => h.Memory.Text.Contains("teal", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task OpenAsync_DatabaseOfThePreviousRelease_IsMigratedInPlace_KeepingEveryMemory()
     {
         using var dir = new TempDirectory();
