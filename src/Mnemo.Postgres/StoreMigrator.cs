@@ -174,7 +174,7 @@ public static class StoreMigrator
                 {
                     // The date words of the full-text index are not stored in SQLite (FTS5 keeps only
                     // its index): they are rebuilt from each memory's time, as ingest makes them.
-                    var contexts = columns[13].Select(ts => IngestPipeline.DateWords(ts is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null)).ToArray();
+                    var contexts = columns[13].Select(ts => NewMemory.DateWords(ts is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null)).ToArray();
                     write.Parameters.Add(new NpgsqlParameter("c18", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = contexts });
                 }
 

@@ -106,10 +106,10 @@ public sealed partial class HostEvents(MemoryEngine engine, IngestSignal signal,
     }
 
     private static string? Text(JsonElement body, string name) =>
-        JsonValues.String(body, name) is { Length: > 0 and <= 512 } text ? text : null;
+        JsonValues.Text(body, name) is { Length: > 0 and <= 512 } text ? text : null;
 
     private static long? Number(JsonElement body, string name) =>
-        JsonValues.Int64(body, name) is >= 0 and var number ? number : null;
+        JsonValues.Number(body, name) is >= 0 and var number ? number : null;
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Host event {Kind} for agent {Agent}")]
     private static partial void LogEvent(ILogger logger, string kind, string agent);

@@ -47,7 +47,7 @@ public static partial class LocomoDataset
                 continue;
             }
 
-            var sampleId = JsonValues.String(sample, "sample_id") ?? FormattableString.Invariant($"sample-{index}");
+            var sampleId = JsonValues.Text(sample, "sample_id") ?? FormattableString.Invariant($"sample-{index}");
             var agent = agentOverride ?? sampleId;
             var turns = ReadTurns(path, agent, conversation, issues);
             result.Add(new EvalConversation(sampleId, turns, ReadQuestions(sampleId, sample)));
@@ -72,21 +72,21 @@ public static partial class LocomoDataset
         foreach (var (number, sessionTurns) in sessions.OrderBy(s => s.Number))
         {
             var session = FormattableString.Invariant($"session_{number}");
-            var date = ParseDate(JsonValues.String(conversation, session + "_date_time"));
+            var date = ParseDate(JsonValues.Text(conversation, session + "_date_time"));
             var position = 0L;
             foreach (var turn in sessionTurns.EnumerateArray())
             {
                 position++;
-                var speaker = JsonValues.String(turn, "speaker");
-                var id = JsonValues.String(turn, "dia_id");
-                var text = JsonValues.String(turn, "text") ?? string.Empty;
+                var speaker = JsonValues.Text(turn, "speaker");
+                var id = JsonValues.Text(turn, "dia_id");
+                var text = JsonValues.Text(turn, "text") ?? string.Empty;
                 if (speaker is null || id is null)
                 {
                     issues.Add(new ReadIssue(path, null, $"{agent} {session} turn {position}: needs speaker and dia_id; skipped"));
                     continue;
                 }
 
-                if (JsonValues.String(turn, "blip_caption") is { Length: > 0 } caption)
+                if (JsonValues.Text(turn, "blip_caption") is { Length: > 0 } caption)
                 {
                     text = $"{text} [shares a photo: {caption}]";
                 }
@@ -117,7 +117,7 @@ public static partial class LocomoDataset
         foreach (var item in qa.EnumerateArray())
         {
             number++;
-            var question = JsonValues.String(item, "question");
+            var question = JsonValues.Text(item, "question");
             if (string.IsNullOrWhiteSpace(question))
             {
                 continue;
@@ -136,7 +136,7 @@ public static partial class LocomoDataset
                 }
             }
 
-            var category = JsonValues.String(item, "category") ?? "unknown";
+            var category = JsonValues.Text(item, "category") ?? "unknown";
             questions.Add(new EvalQuestion($"{sampleId}/q{number}", question, category, evidence.Distinct().ToList(), EvidenceIsSession: false));
         }
 

@@ -22,8 +22,8 @@ public static class LongMemEvalDataset
         var result = new List<EvalConversation>();
         foreach (var (index, item) in Items(path, issues))
         {
-            var questionId = JsonValues.String(item, "question_id") ?? FormattableString.Invariant($"q{index}");
-            var question = JsonValues.String(item, "question");
+            var questionId = JsonValues.Text(item, "question_id") ?? FormattableString.Invariant($"q{index}");
+            var question = JsonValues.Text(item, "question");
             if (string.IsNullOrWhiteSpace(question))
             {
                 issues.Add(new ReadIssue(path, index, "question without text; skipped"));
@@ -55,8 +55,8 @@ public static class LongMemEvalDataset
                 }
             }
 
-            var category = JsonValues.String(item, "question_type") ?? "unknown";
-            result.Add(new EvalConversation(questionId, turns, [new EvalQuestion(questionId, question, category, evidence, EvidenceIsSession: true, ParseDate(JsonValues.String(item, "question_date")))]));
+            var category = JsonValues.Text(item, "question_type") ?? "unknown";
+            result.Add(new EvalConversation(questionId, turns, [new EvalQuestion(questionId, question, category, evidence, EvidenceIsSession: true, ParseDate(JsonValues.Text(item, "question_date")))]));
         }
 
         return result;
@@ -93,8 +93,8 @@ public static class LongMemEvalDataset
 
     private static Turn? MakeTurn(string agent, string session, long position, DateTimeOffset? date, JsonElement turn, string path)
     {
-        var role = JsonValues.String(turn, "role");
-        var content = JsonValues.String(turn, "content");
+        var role = JsonValues.Text(turn, "role");
+        var content = JsonValues.Text(turn, "content");
         if (role is null || string.IsNullOrWhiteSpace(content))
         {
             return null;

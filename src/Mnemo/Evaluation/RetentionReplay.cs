@@ -75,7 +75,7 @@ public static partial class RetentionReplay
                 throw new InvalidDataException($"{path}: sample {index} has no conversation object");
             }
 
-            var first = JsonValues.String(conversation, "speaker_a");
+            var first = JsonValues.Text(conversation, "speaker_a");
             var numbers = conversation.EnumerateObject()
                 .Select(p => SessionName().Match(p.Name))
                 .Where(m => m.Success)
@@ -87,7 +87,7 @@ public static partial class RetentionReplay
             foreach (var number in numbers)
             {
                 var name = FormattableString.Invariant($"session_{number}");
-                var start = LocomoDataset.ParseDate(JsonValues.String(conversation, name + "_date_time"))
+                var start = LocomoDataset.ParseDate(JsonValues.Text(conversation, name + "_date_time"))
                     ?? (last ?? new DateTimeOffset(2023, 1, 1, 0, 0, 0, TimeSpan.Zero)).AddDays(1);
                 if (JsonValues.Property(conversation, name) is not { ValueKind: JsonValueKind.Array } list)
                 {
@@ -98,13 +98,13 @@ public static partial class RetentionReplay
                 foreach (var turn in list.EnumerateArray())
                 {
                     var at = position++;
-                    var text = JsonValues.String(turn, "text") ?? string.Empty;
-                    if (JsonValues.String(turn, "blip_caption") is { Length: > 0 } caption)
+                    var text = JsonValues.Text(turn, "text") ?? string.Empty;
+                    if (JsonValues.Text(turn, "blip_caption") is { Length: > 0 } caption)
                     {
                         text = $"{text} [shares a photo: {caption}]".Trim();
                     }
 
-                    if (text.Length == 0 || JsonValues.String(turn, "dia_id") is not { } id || JsonValues.String(turn, "speaker") is not { } speaker)
+                    if (text.Length == 0 || JsonValues.Text(turn, "dia_id") is not { } id || JsonValues.Text(turn, "speaker") is not { } speaker)
                     {
                         continue;
                     }
@@ -122,7 +122,7 @@ public static partial class RetentionReplay
                     var evidence = JsonValues.Property(item, "evidence") is { ValueKind: JsonValueKind.Array } e
                         ? e.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToHashSet(StringComparer.Ordinal)
                         : [];
-                    if (JsonValues.String(item, "question") is { Length: > 0 } question && evidence.Count > 0)
+                    if (JsonValues.Text(item, "question") is { Length: > 0 } question && evidence.Count > 0)
                     {
                         var category = item.TryGetProperty("category", out var c) ? c.ToString() : "unknown";
                         questions.Add(new ReplayQuestion(question, LocomoDataset.CategoryNames.GetValueOrDefault(category, category), evidence));
@@ -130,7 +130,7 @@ public static partial class RetentionReplay
                 }
             }
 
-            result.Add(new ReplayConversation(JsonValues.String(sample, "sample_id") ?? FormattableString.Invariant($"sample-{index}"), turns, questions));
+            result.Add(new ReplayConversation(JsonValues.Text(sample, "sample_id") ?? FormattableString.Invariant($"sample-{index}"), turns, questions));
         }
 
         return result;

@@ -243,11 +243,7 @@ internal sealed partial class IngestPipeline(
         return $"{context}\n{own}";
     }
 
-    private static string IndexContext(Turn turn) => DateWords(turn.Timestamp);
-
-    /// <summary>Words for the full-text context column: the date spelled out, so "in May 2023" can match.</summary>
-    public static string DateWords(DateTimeOffset? timestamp) =>
-        timestamp is { } ts ? ts.ToString("d MMMM yyyy dddd", CultureInfo.InvariantCulture) : string.Empty;
+    private static string IndexContext(Turn turn) => NewMemory.DateWords(turn.Timestamp);
 
     /// <summary>What one batch wrote.</summary>
     private readonly record struct BatchCounts(long Added, long Updated, long Unchanged, long Embedded)

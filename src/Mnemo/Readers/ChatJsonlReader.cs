@@ -28,8 +28,8 @@ public sealed class ChatJsonlReader : JsonlTurnReader
             return null;
         }
 
-        var role = JsonValues.String(entry, "role");
-        var content = JsonValues.String(entry, "content");
+        var role = JsonValues.Text(entry, "role");
+        var content = JsonValues.Text(entry, "content");
         if (string.IsNullOrWhiteSpace(role) || content is null)
         {
             problem = "entry needs \"role\" and \"content\" strings; skipped";
@@ -47,9 +47,9 @@ public sealed class ChatJsonlReader : JsonlTurnReader
             return null;
         }
 
-        var agent = request.Agent ?? JsonValues.String(entry, "agent") ?? "default";
-        var session = JsonValues.String(entry, "session") ?? Path.GetFileNameWithoutExtension(request.Path);
-        var entryId = JsonValues.String(entry, "id") ?? FormattableString.Invariant($"L{lineNumber}");
+        var agent = request.Agent ?? JsonValues.Text(entry, "agent") ?? "default";
+        var session = JsonValues.Text(entry, "session") ?? Path.GetFileNameWithoutExtension(request.Path);
+        var entryId = JsonValues.Text(entry, "id") ?? FormattableString.Invariant($"L{lineNumber}");
         return new TurnRead(new Turn(agent, session, entryId, null, known, content.Trim(), JsonValues.Timestamp(entry, "timestamp"), request.Path, lineNumber, TurnProvenance.Default));
     }
 }

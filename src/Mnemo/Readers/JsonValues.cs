@@ -4,9 +4,9 @@ using System.Text.Json;
 namespace Mnemo.Readers;
 
 /// <summary>Tolerant accessors for loosely typed JSON from outside.</summary>
-internal static class JsonValues
+public static class JsonValues
 {
-    public static string? String(JsonElement element, string name) =>
+    public static string? Text(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
             ? value.ValueKind switch
             {
@@ -22,7 +22,7 @@ internal static class JsonValues
             : null;
 
     /// <summary>A whole number (a JSON integer, or a float with no fraction), else null.</summary>
-    public static long? Int64(JsonElement element, string name) =>
+    public static long? Number(JsonElement element, string name) =>
         Property(element, name) is { ValueKind: JsonValueKind.Number } value
             ? value.TryGetInt64(out var whole) ? whole
             : value.TryGetDouble(out var real) && real is >= long.MinValue and <= long.MaxValue && Math.Floor(real) == real ? (long)real : null

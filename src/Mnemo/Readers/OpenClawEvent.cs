@@ -22,11 +22,11 @@ internal static class OpenClawEvent
             return null;
         }
 
-        return JsonValues.String(entry, "type") switch
+        return JsonValues.Text(entry, "type") switch
         {
             "message" => ParseMessage(entry, agent, session, source, sequence, out problem) is { } turn ? new TurnRead(turn) : VoiceNote(entry, agent, session),
             "compaction" => ParseCompaction(entry, agent, session, sequence, out problem) is { } compaction ? new CompactionRead(compaction) : null,
-            "reset" => new ResetRead(new SessionReset(agent, session, sequence, JsonValues.Timestamp(entry, "timestamp") ?? DateTimeOffset.UnixEpoch, JsonValues.String(entry, "reason"), "transcript")),
+            "reset" => new ResetRead(new SessionReset(agent, session, sequence, JsonValues.Timestamp(entry, "timestamp") ?? DateTimeOffset.UnixEpoch, JsonValues.Text(entry, "reason"), "transcript")),
             _ => null,
         };
     }
@@ -34,7 +34,7 @@ internal static class OpenClawEvent
     private static CompactionEvent? ParseCompaction(JsonElement entry, string agent, string session, long sequence, out string? problem)
     {
         problem = null;
-        var entryId = JsonValues.String(entry, "id");
+        var entryId = JsonValues.Text(entry, "id");
         if (string.IsNullOrEmpty(entryId))
         {
             problem = "compaction entry without an id; skipped";
@@ -42,7 +42,7 @@ internal static class OpenClawEvent
         }
 
         var details = JsonValues.Property(entry, "details") is { ValueKind: JsonValueKind.Object } d
-            ? new CompactionDetails(Strings(d, "readFiles"), Strings(d, "modifiedFiles"), JsonValues.String(d, "latestUnresolvedUserRequest"))
+            ? new CompactionDetails(Strings(d, "readFiles"), Strings(d, "modifiedFiles"), JsonValues.Text(d, "latestUnresolvedUserRequest"))
             : CompactionDetails.Empty;
         return new CompactionEvent(
             agent,
@@ -50,10 +50,10 @@ internal static class OpenClawEvent
             entryId,
             sequence,
             JsonValues.Timestamp(entry, "timestamp") ?? DateTimeOffset.UnixEpoch,
-            JsonValues.Int64(entry, "tokensBefore"),
-            JsonValues.Int64(entry, "tokensAfter"),
-            JsonValues.String(entry, "summary"),
-            JsonValues.String(entry, "firstKeptEntryId"),
+            JsonValues.Number(entry, "tokensBefore"),
+            JsonValues.Number(entry, "tokensAfter"),
+            JsonValues.Text(entry, "summary"),
+            JsonValues.Text(entry, "firstKeptEntryId"),
             details,
             "transcript");
     }
@@ -73,14 +73,14 @@ internal static class OpenClawEvent
             return null;
         }
 
-        var entryId = JsonValues.String(entry, "id");
+        var entryId = JsonValues.Text(entry, "id");
         if (string.IsNullOrEmpty(entryId))
         {
             problem = "message entry without an id; skipped";
             return null;
         }
 
-        var role = JsonValues.String(message, "role") ?? "unknown";
+        var role = JsonValues.Text(message, "role") ?? "unknown";
         var text = ContentText(JsonValues.Property(message, "content"));
         var envelope = OpenClawEnvelope.Strip(text);
         if (envelope.Skip)
@@ -97,9 +97,9 @@ internal static class OpenClawEvent
         var timestamp = JsonValues.Timestamp(entry, "timestamp") ?? JsonValues.Timestamp(message, "timestamp");
         var provenance = new TurnProvenance(
             Speaker: null,
-            Tool: normalizedRole == "tool" ? JsonValues.String(message, "toolName") : null,
+            Tool: normalizedRole == "tool" ? JsonValues.Text(message, "toolName") : null,
             Untrusted: envelope.Untrusted || FromAnotherSender(message));
-        return new Turn(agent, session, entryId, JsonValues.String(entry, "parentId"), normalizedRole, envelope.Text, timestamp, source, sequence, provenance);
+        return new Turn(agent, session, entryId, JsonValues.Text(entry, "parentId"), normalizedRole, envelope.Text, timestamp, source, sequence, provenance);
     }
 
     /// <summary>
@@ -109,8 +109,8 @@ internal static class OpenClawEvent
     private static VoiceNoteRead? VoiceNote(JsonElement entry, string agent, string session)
     {
         if (JsonValues.Property(entry, "message") is not { ValueKind: JsonValueKind.Object } message
-            || JsonValues.String(message, "role") != "user"
-            || JsonValues.String(entry, "id") is not { Length: > 0 } entryId
+            || JsonValues.Text(message, "role") != "user"
+            || JsonValues.Text(entry, "id") is not { Length: > 0 } entryId
             || JsonValues.Property(message, "__openclaw") is not { ValueKind: JsonValueKind.Object } meta
             || JsonValues.Property(meta, "media") is not { ValueKind: JsonValueKind.Array } media)
         {
@@ -119,8 +119,8 @@ internal static class OpenClawEvent
 
         foreach (var item in media.EnumerateArray())
         {
-            if (item.ValueKind == JsonValueKind.Object && JsonValues.String(item, "kind") == "audio"
-                && JsonValues.String(item, "url") is { } url && url.StartsWith(InboundMedia, StringComparison.Ordinal)
+            if (item.ValueKind == JsonValueKind.Object && JsonValues.Text(item, "kind") == "audio"
+                && JsonValues.Text(item, "url") is { } url && url.StartsWith(InboundMedia, StringComparison.Ordinal)
                 && Path.GetFileName(url[InboundMedia.Length..]) is { Length: > 0 } file)
             {
                 bool? owner = JsonValues.Property(meta, "senderIsOwner") switch
@@ -169,7 +169,7 @@ internal static class OpenClawEvent
         var builder = new StringBuilder();
         foreach (var part in value.EnumerateArray())
         {
-            if (JsonValues.String(part, "type") == "text" && JsonValues.String(part, "text") is { Length: > 0 } partText)
+            if (JsonValues.Text(part, "type") == "text" && JsonValues.Text(part, "text") is { Length: > 0 } partText)
             {
                 if (builder.Length > 0)
                 {

@@ -9,7 +9,7 @@ namespace Mnemo.Storage;
 /// milliseconds; the terms left out are the most common ones asked, which separate the rows least
 /// (their inverse document frequency is the lowest of the query's).
 /// </summary>
-internal static class CommonTerms
+public static class CommonTerms
 {
     /// <summary>Below this many memories every query term is scored.</summary>
     public const long PruningFrom = 20_000;

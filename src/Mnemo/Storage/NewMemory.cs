@@ -1,6 +1,11 @@
+using System.Globalization;
+
 namespace Mnemo.Storage;
 
-/// <summary>A memory about to be written, with the hash of the embedding that represents it.</summary>
+/// <summary>
+/// A memory about to be written, with the hash of the embedding that represents it.
+/// <see cref="IndexContext"/> is what the full-text index holds beside the words: the date words.
+/// </summary>
 public sealed record NewMemory(
     byte[] Key,
     string Agent,
@@ -18,4 +23,9 @@ public sealed record NewMemory(
     DateTimeOffset? Timestamp,
     string Source,
     byte[] ContentHash,
-    byte[] EmbeddingHash);
+    byte[] EmbeddingHash)
+{
+    /// <summary>The full-text context of a memory said at <paramref name="timestamp"/>: the date spelled out, so "in May 2023" can match.</summary>
+    public static string DateWords(DateTimeOffset? timestamp) =>
+        timestamp is { } ts ? ts.ToString("d MMMM yyyy dddd", CultureInfo.InvariantCulture) : string.Empty;
+}

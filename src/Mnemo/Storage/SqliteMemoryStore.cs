@@ -57,7 +57,8 @@ public sealed class SqliteMemoryStore : SqlMemoryStore
     protected override async Task<DbConnection> OpenStoreConnectionAsync(CancellationToken cancellationToken) =>
         await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
-    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    /// <summary>A pooled connection with Mnemo's settings (busy timeout, foreign keys, memory-mapped reads).</summary>
+    public async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -331,7 +332,7 @@ public sealed class SqliteMemoryStore : SqlMemoryStore
     public override async Task<long> RebuildTextIndexAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        connection.CreateFunction("mnemo_date_words", (long? ts) => ts is { } ms ? Ingest.IngestPipeline.DateWords(DateTimeOffset.FromUnixTimeMilliseconds(ms)) : string.Empty, isDeterministic: true);
+        connection.CreateFunction("mnemo_date_words", (long? ts) => ts is { } ms ? NewMemory.DateWords(DateTimeOffset.FromUnixTimeMilliseconds(ms)) : string.Empty, isDeterministic: true);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var sql in new[]
         {

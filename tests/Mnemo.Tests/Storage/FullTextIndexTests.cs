@@ -85,7 +85,7 @@ public sealed class FullTextIndexTests(EmbedderFixture embedder)
         var at = new DateTimeOffset(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
         var memories = texts.Select((text, i) => new NewMemory(
             Hashes.Of("a", session, $"e{i}", "0"), "a", session, $"e{i}", null, 0, i, "user", null, null, false, text,
-            IngestPipeline.DateWords(at), at, "test", Hashes.Of(text), Hashes.Of("m", text))).ToList();
+            NewMemory.DateWords(at), at, "test", Hashes.Of(text), Hashes.Of("m", text))).ToList();
         var embeddings = memories.DistinctBy(m => Convert.ToHexString(m.EmbeddingHash)).Select(m => new StoredEmbedding(m.EmbeddingHash, [0.5f, 0.5f, 0.5f, 0.5f])).ToList();
         return store.WriteBatchAsync(memories, embeddings, "m", null, "test", CancellationToken.None);
     }

@@ -240,7 +240,7 @@ public abstract partial class MemoryStoreContract : IAsyncLifetime
 
     private static NewMemory Item(string session, long sequence, string text, string agent = "family", string? speaker = null, string role = "user") => new(
         Hashes.Of(agent, session, $"e{sequence}", "0"), agent, session, $"e{sequence}", null, 0, sequence, role, speaker, null, false, text,
-        IngestPipeline.DateWords(Day.AddMinutes(sequence)), Day.AddMinutes(sequence), "test", Hashes.Of(text), Hashes.Of("model-a", text));
+        NewMemory.DateWords(Day.AddMinutes(sequence)), Day.AddMinutes(sequence), "test", Hashes.Of(text), Hashes.Of("model-a", text));
 
     private static float[] Vector(string text)
     {

@@ -3,7 +3,8 @@ using System.Text;
 namespace Mnemo.Storage.Schema;
 
 /// <summary>A column's type as Mnemo means it; each dialect names it its own way.</summary>
-internal enum ColumnKind
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The kinds are the SQL types they stand for.")]
+public enum ColumnKind
 {
     /// <summary>The table's own id: SQLite's rowid (<c>INTEGER PRIMARY KEY</c>), PostgreSQL's <c>bigserial PRIMARY KEY</c>.</summary>
     Id,
@@ -31,7 +32,7 @@ internal enum ColumnKind
 /// A column: its name, its kind, whether it may be null, and what follows the type in both
 /// dialects alike (<c>UNIQUE</c>, <c>DEFAULT 0</c>, <c>CHECK (...)</c>, <c>REFERENCES ...</c>).
 /// </summary>
-internal sealed record Column(string Name, ColumnKind Kind, bool Required = false, string? Constraint = null)
+public sealed record Column(string Name, ColumnKind Kind, bool Required = false, string? Constraint = null)
 {
     public Column NotNull() => this with { Required = true };
 
@@ -72,14 +73,14 @@ internal sealed record Column(string Name, ColumnKind Kind, bool Required = fals
 }
 
 /// <summary>One change a schema step makes, written once for both dialects or for one of them.</summary>
-internal abstract record SchemaChange
+public abstract record SchemaChange
 {
     /// <summary>The change as SQL for the dialect; empty when it does not apply there.</summary>
     public abstract string Render(SqlDialect dialect);
 }
 
 /// <summary>A table; <paramref name="Key"/> is a primary key over several columns.</summary>
-internal sealed record CreateTable(string Name, IReadOnlyList<Column> Columns, string? Key = null) : SchemaChange
+public sealed record CreateTable(string Name, IReadOnlyList<Column> Columns, string? Key = null) : SchemaChange
 {
     public override string Render(SqlDialect dialect)
     {
@@ -94,25 +95,25 @@ internal sealed record CreateTable(string Name, IReadOnlyList<Column> Columns, s
     }
 }
 
-internal sealed record CreateIndex(string Name, string Table, string Columns, bool Unique = false, string? Where = null) : SchemaChange
+public sealed record CreateIndex(string Name, string Table, string Columns, bool Unique = false, string? Where = null) : SchemaChange
 {
     public override string Render(SqlDialect dialect) =>
         $"CREATE {(Unique ? "UNIQUE " : string.Empty)}INDEX {Name} ON {Table}({Columns}){(Where is null ? string.Empty : " WHERE " + Where)};";
 }
 
-internal sealed record AddColumn(string Table, Column Column) : SchemaChange
+public sealed record AddColumn(string Table, Column Column) : SchemaChange
 {
     public override string Render(SqlDialect dialect) => $"ALTER TABLE {Table} ADD COLUMN {Column.Render(dialect)};";
 }
 
 /// <summary>What only one database has: SQLite's FTS5 tables and triggers, PostgreSQL's computed full-text column and the nodes' coordination tables.</summary>
-internal sealed record DialectSql(SqlDialect Dialect, string Sql) : SchemaChange
+public sealed record DialectSql(SqlDialect Dialect, string Sql) : SchemaChange
 {
     public override string Render(SqlDialect dialect) => dialect == Dialect ? Sql : string.Empty;
 }
 
 /// <summary>One migration: why it exists and what it changes. A shipped step is never edited; a new one is appended.</summary>
-internal sealed record SchemaStep(string Purpose, IReadOnlyList<SchemaChange> Changes)
+public sealed record SchemaStep(string Purpose, IReadOnlyList<SchemaChange> Changes)
 {
     public string Render(SqlDialect dialect) =>
         string.Join("\n", Changes.Select(c => c.Render(dialect)).Where(sql => sql.Length > 0));

@@ -8,7 +8,7 @@ namespace Mnemo.Storage.Schema;
 /// PostgreSQL in <c>mnemo_schema</c>) and runs the rest at start. Times are Unix milliseconds and
 /// JSON is text on both, so one set of statements serves both. Never edit a shipped step: append one.
 /// </summary>
-internal static class StoreSchema
+public static class StoreSchema
 {
     /// <summary>The steps, oldest first.</summary>
     public static IReadOnlyList<SchemaStep> Steps { get; } =
@@ -212,7 +212,8 @@ internal static class StoreSchema
 }
 
 /// <summary>Short names for the column kinds, so a table reads as a list of its columns.</summary>
-internal static class Columns
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The kinds are the SQL types they stand for.")]
+public static class Columns
 {
     public static Column Id(string name) => new(name, ColumnKind.Id);
 
