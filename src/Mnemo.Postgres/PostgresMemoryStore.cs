@@ -191,11 +191,6 @@ public sealed class PostgresMemoryStore : SqlMemoryStore
     protected override async Task AppendAuditAsync(DbConnection connection, DbTransaction transaction, long now, string actor, IReadOnlyList<(string Action, long Id, byte[] Key)> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
-        {
-            return;
-        }
-
         await using var command = Command(connection, transaction, "INSERT INTO audit_log(at, actor, action, memory_id, memory_key) SELECT @at, @actor, a, i, k FROM unnest(@a, @i, @k) WITH ORDINALITY AS e(a, i, k, n) ORDER BY n");
         command.Bind("@at", now).Bind("@actor", actor);
         command.Parameters.Add(new NpgsqlParameter("@a", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Action).ToArray() });

@@ -214,7 +214,10 @@ public abstract class SqlMemoryStore : IMemoryStore, IRecordDatabase
                 }
 
                 await IndexTextAsync(connection, transaction, written, cancellationToken).ConfigureAwait(false);
-                await AppendAuditAsync(connection, transaction, now, actor, [.. written.Select(w => (w.Replaced ? "update" : "add", w.Id, w.Memory.Key))], cancellationToken).ConfigureAwait(false);
+                if (written.Count > 0)
+                {
+                    await AppendAuditAsync(connection, transaction, now, actor, [.. written.Select(w => (w.Replaced ? "update" : "add", w.Id, w.Memory.Key))], cancellationToken).ConfigureAwait(false);
+                }
                 if (cursor is not null)
                 {
                     await using var saveCursor = Command(connection, transaction, """
@@ -289,15 +292,10 @@ public abstract class SqlMemoryStore : IMemoryStore, IRecordDatabase
         }
     }
 
-    /// <summary>Appends audit events in order, one statement per event (a dialect may do it in one).</summary>
+    /// <summary>Appends audit events (at least one) in order, one statement per event (a dialect may do it in one).</summary>
     protected virtual async Task AppendAuditAsync(DbConnection connection, DbTransaction transaction, long now, string actor, IReadOnlyList<(string Action, long Id, byte[] Key)> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
-        {
-            return;
-        }
-
         await using var audit = Command(connection, transaction, "INSERT INTO audit_log(at, actor, action, memory_id, memory_key) VALUES (@at, @actor, @action, @id, @key)");
         audit.Bind("@at", now).Bind("@actor", actor);
         var (action, id, key) = (Parameter(audit, "@action", DbType.String), Parameter(audit, "@id", DbType.Int64), Parameter(audit, "@key", DbType.Binary));
